@@ -1,0 +1,24 @@
+"""Where brokers come from. One interface — ``up``, ``down``, ``status`` — over the backends:
+native (default), compose (Docker Compose), and, for tests, testcontainers and external."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from brokerlab.errors import BrokerlabError
+
+
+def backend_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The backend a CLI command acts on: ``--backend``, else ``$BROKERLAB_BACKEND``, else native."""
+    from brokerlab.brokers import compose, native
+
+    name = args.backend or os.environ.get("BROKERLAB_BACKEND", "native")
+    if name == "native":
+        return native.cluster(args.port_offset) if args.cluster else native.single(args.port_offset)
+    if name == "compose":
+        if args.port_offset:
+            raise BrokerlabError("--port-offset applies to the native backend only.",
+                                 "Edit the published ports in docker-compose.yml instead.")
+        return compose.ComposeBackend(cluster=args.cluster)
+    raise BrokerlabError(f"Unknown backend {name!r}.", "Use --backend native or --backend compose.")

@@ -1,0 +1,250 @@
+"""Kafka in KRaft mode from Maven Central jars: resolve, configure, format, run."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from brokerlab.brokers.node import BrokerNode
+from brokerlab.errors import BrokerlabError
+from brokerlab.settings import project_root
+
+MIN_JAVA = 17
+# Small-machine JVM: the stock script's 1 GiB heap does not fit Binder next to RabbitMQ + Jupyter.
+JVM_OPTIONS = [
+    "-Xms128m",
+    "-Xmx256m",
+    "-XX:+UseSerialGC",
+    "-XX:MaxMetaspaceSize=96m",
+    "-XX:ReservedCodeCacheSize=64m",
+    "-Xss512k",
+    "-Djava.awt.headless=true",
+]
+LOG4J2_PROPERTIES = """\
+# Written by brokerlab: broker log to stdout, which the launcher sends to kafka.log.
+appender.out.type = Console
+appender.out.name = OUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.out.ref = OUT
+logger.kafka.name = org.apache.kafka
+logger.kafka.level = INFO
+"""
+
+
+def pom_path() -> Path:
+    """The checked-in manifest that pins Kafka and its logging backend."""
+    root = project_root()
+    if root is None:
+        raise BrokerlabError(
+            "The Kafka manifest brokers/kafka/pom.xml was not found (brokerlab is not installed "
+            "from a course checkout).",
+            "Install the course with `make setup` from its repository, or use external brokers "
+            "via KAFKA_BOOTSTRAP_SERVERS.",
+        )
+    return root / "brokers" / "kafka" / "pom.xml"
+
+
+def kafka_version() -> str:
+    """The pinned Kafka version, read from the manifest."""
+    match = re.search(r"<kafka.version>([^<]+)</kafka.version>", pom_path().read_text())
+    if not match:
+        raise BrokerlabError(f"No <kafka.version> in {pom_path()}.", "Restore the file from git.")
+    return match.group(1)
+
+
+def jar_dir(cache: Path) -> Path:
+    """Where the jars of the pinned version are cached."""
+    return cache / f"kafka-{kafka_version()}"
+
+
+def jars_cached(cache: Path) -> bool:
+    """True when a complete jar set for the pinned version is in the cache."""
+    return (jar_dir(cache) / ".complete").is_file()
+
+
+def ensure_jars(cache: Path) -> Path:
+    """Resolve the pinned jars with Maven once; later calls touch no network."""
+    target = jar_dir(cache)
+    if jars_cached(cache):
+        return target
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise BrokerlabError(
+            f"Kafka {kafka_version()} jars are not cached and Maven (mvn) is not installed.",
+            "Install Maven: sudo apt-get install -y maven   (macOS: brew install maven), "
+            "then run `make setup`.",
+        )
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    cmd = [
+        mvn, "-q", "-B", "-f", str(pom_path()), "dependency:copy-dependencies",
+        f"-DoutputDirectory={partial}", "-DincludeScope=runtime",
+    ]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if result.returncode != 0 or not any(partial.glob("kafka_2.13-*.jar")):
+        raise BrokerlabError(
+            "Maven could not resolve the Kafka jars:\n" + (result.stdout + result.stderr)[-2000:],
+            "Check that Maven Central is reachable (proxy settings in ~/.m2/settings.xml), then "
+            "run `make setup` again.",
+        )
+    shutil.rmtree(target, ignore_errors=True)
+    partial.rename(target)
+    (target / ".complete").write_text(kafka_version())
+    return target
+
+
+def java_executable() -> str:
+    """A Java 17+ runtime: ``$JAVA_HOME/bin/java`` or ``java`` on PATH."""
+    home = os.environ.get("JAVA_HOME")
+    java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    install = (
+        "Install Java 17+: sudo apt-get install -y openjdk-17-jre-headless   "
+        "(macOS: brew install openjdk@17; or set JAVA_HOME)"
+    )
+    if not java or not Path(java).is_file():
+        raise BrokerlabError("Java is not installed (Kafka needs Java 17 or newer).", install)
+    version = java_major_version(java)
+    if version < MIN_JAVA:
+        raise BrokerlabError(f"{java} is Java {version}; Kafka 4 needs {MIN_JAVA}+.", install)
+    return java
+
+
+def java_major_version(java: str) -> int:
+    """The major version ``java -version`` reports (0 if it cannot be read)."""
+    try:
+        out = subprocess.run(
+            [java, "-version"], capture_output=True, text=True, timeout=20
+        ).stderr
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out)
+    if not match:
+        return 0
+    major = int(match.group(1))
+    return int(match.group(2) or 0) if major == 1 else major
+
+
+def new_cluster_id() -> str:
+    """A random KRaft cluster id (base64url of a UUID, as ``kafka-storage random-uuid``)."""
+    while True:
+        value = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not value.startswith("-"):
+            return value
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    """Cluster-wide settings rendered into every node's server.properties."""
+
+    voters: tuple[tuple[int, int], ...]  # (node id, controller port) of every controller
+    replication_factor: int = 1
+    min_insync_replicas: int = 1
+
+
+def render_properties(node_id: int, port: int, controller_port: int, log_dir: Path,
+                      settings: KafkaSettings) -> str:
+    """server.properties for one combined broker+controller bound to 127.0.0.1."""
+    rf, isr = settings.replication_factor, settings.min_insync_replicas
+    if len(settings.voters) == 1:
+        quorum = f"controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}"
+    else:
+        quorum = "controller.quorum.voters=" + ",".join(
+            f"{nid}@127.0.0.1:{cport}" for nid, cport in settings.voters
+        )
+    lines = [
+        "# Written by brokerlab; edits are overwritten at the next start.",
+        "process.roles=broker,controller",
+        f"node.id={node_id}",
+        quorum,
+        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+        f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+        "controller.listener.names=CONTROLLER",
+        "inter.broker.listener.name=PLAINTEXT",
+        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        f"log.dirs={log_dir}",
+        "num.partitions=1",
+        f"default.replication.factor={rf}",
+        f"min.insync.replicas={isr}",
+        f"offsets.topic.replication.factor={rf}",
+        f"transaction.state.log.replication.factor={rf}",
+        f"transaction.state.log.min.isr={isr}",
+        f"share.coordinator.state.topic.replication.factor={rf}",
+        f"share.coordinator.state.topic.min.isr={isr}",
+        # Lessons join groups often: do not wait 3 s for more members.
+        "group.initial.rebalance.delay.ms=0",
+        # Its 128 MiB default is allocated on the heap; far too big for a 256 MiB heap.
+        "log.cleaner.dedupe.buffer.size=16777216",
+        "num.network.threads=2",
+        "num.io.threads=4",
+        "num.recovery.threads.per.data.dir=1",
+        "auto.create.topics.enable=true",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+class KafkaNode(BrokerNode):
+    """One combined KRaft broker+controller."""
+
+    kind = "kafka"
+
+    def __init__(self, home: Path, node_id: int, port: int, controller_port: int,
+                 settings: KafkaSettings, cluster_id: str, jars: Path) -> None:
+        super().__init__(f"kafka-{node_id}", home, port)
+        self.node_id = node_id
+        self.controller_port = controller_port
+        self.settings = settings
+        self.cluster_id = cluster_id
+        self.jars = jars
+
+    @property
+    def data(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def ports(self) -> list[tuple[str, int]]:
+        return [(f"{self.name} client", self.port), (f"{self.name} controller", self.controller_port)]
+
+    def _java(self, main: str, *args: str) -> list[str]:
+        return [
+            java_executable(), *JVM_OPTIONS,
+            f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
+            "-cp", f"{self.jars}/*", main, *args,
+        ]
+
+    def prepare(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "log4j2.properties").write_text(LOG4J2_PROPERTIES)
+        props = self.home / "server.properties"
+        props.write_text(render_properties(
+            self.node_id, self.port, self.controller_port, self.data, self.settings))
+        if (self.data / "meta.properties").is_file():
+            return
+        standalone = ["--standalone"] if len(self.settings.voters) == 1 else []
+        result = subprocess.run(
+            self._java("kafka.tools.StorageTool", "format", *standalone,
+                       "-t", self.cluster_id, "-c", str(props)),
+            capture_output=True, text=True, timeout=120,
+        )
+        if result.returncode != 0:
+            raise BrokerlabError(
+                f"Formatting Kafka storage in {self.data} failed:\n{result.stdout[-1500:]}"
+                f"{result.stderr[-1500:]}",
+                "Remove the data and start again: brokerlab down --purge && brokerlab up",
+            )
+
+    def command(self) -> list[str]:
+        return self._java("kafka.Kafka", str(self.home / "server.properties"))
+
+    def environment(self) -> dict[str, str]:
+        return {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "JAVA_TOOL"))}

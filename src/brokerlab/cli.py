@@ -1,0 +1,139 @@
+"""The `brokerlab` command: start, stop and inspect the course's brokers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+
+from brokerlab import doctor, settings
+from brokerlab.brokers import backend_for, kafka_native
+from brokerlab.errors import BrokerlabError
+
+
+def _print_status(status: dict) -> None:
+    print(f"backend: {status['backend']}  ({status.get('deployment', '')})")
+    if status.get("data_dir"):
+        print(f"data dir: {status['data_dir']}")
+    for key, title, endpoint_keys in (
+        ("kafka", "Kafka", ("bootstrap_servers",)),
+        ("rabbitmq", "RabbitMQ", ("amqp_url", "management_url")),
+    ):
+        info = status[key]
+        state = "UP" if info["up"] else "DOWN"
+        version = info.get("version") or "?"
+        rss = info.get("rss_bytes")
+        mem = f", RSS {rss / 2**20:.0f} MiB" if rss else ""
+        print(f"{title:9s} {state:4s}  version {version}{mem}  pids {info.get('pids', [])}")
+        for ek in endpoint_keys:
+            print(f"          {ek}: {info[ek]}")
+        for node in info.get("nodes", []) if len(info.get("nodes", [])) > 1 else []:
+            alive = "alive" if node["alive"] else "down"
+            print(f"          - {node['name']} :{node['port']} {alive} pids {node['pids']}")
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    backend = backend_for(args)
+    t0 = time.monotonic()
+    report = backend.up(progress=print)
+    if report.already_up:
+        print(f"Already up ({time.monotonic() - t0:.2f} s). `brokerlab status` shows details.")
+        return 0
+    parts = ", ".join(f"{name} {secs:.1f} s" for name, secs in report.seconds.items())
+    print(f"Up in {time.monotonic() - t0:.1f} s ({parts}).")
+    _print_status(backend.status())
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    t0 = time.monotonic()
+    stopped = backend_for(args).down(purge=args.purge)
+    what = ", ".join(stopped) if stopped else "nothing was running"
+    purged = "; data removed" if args.purge else ""
+    print(f"Stopped: {what} ({time.monotonic() - t0:.1f} s){purged}.")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    status = backend_for(args).status()
+    if args.json:
+        print(json.dumps(status, indent=2))
+    else:
+        _print_status(status)
+    up = status["kafka"]["up"] and status["rabbitmq"]["up"]
+    return 0 if up else 3
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    checks = doctor.run_checks(args.port_offset)
+    for check in checks:
+        mark = "ok " if check.ok else "FIX"
+        print(f"[{mark}] {check.name}: {check.detail}")
+        if not check.ok and check.fix:
+            print(f"      → {check.fix}")
+    failed = [c for c in checks if not c.ok]
+    print("All good." if not failed else f"{len(failed)} problem(s) to fix.")
+    return 0 if not failed else 1
+
+
+def cmd_fetch(_: argparse.Namespace) -> int:
+    cache = settings.data_dir() / "cache"
+    cached = kafka_native.jars_cached(cache)
+    path = kafka_native.ensure_jars(cache)
+    print(f"Kafka {kafka_native.kafka_version()} jars {'already cached' if cached else 'cached'} in {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="brokerlab", description="Start, stop and inspect the course's Kafka and RabbitMQ.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--backend", choices=["native", "compose"], default=None,
+                       help="where brokers run (default: $BROKERLAB_BACKEND or native)")
+        p.add_argument("--port-offset", type=int, default=None,
+                       help="shift every port by N (native backend) when the defaults are taken")
+
+    def add_commands(target: argparse._SubParsersAction, cluster: bool) -> None:
+        p = target.add_parser("up", help="start the brokers and wait for a real round trip")
+        common(p)
+        p.set_defaults(func=cmd_up, cluster=cluster)
+        p = target.add_parser("down", help="stop the brokers")
+        common(p)
+        p.add_argument("--purge", action="store_true", help="also delete their data")
+        p.set_defaults(func=cmd_down, cluster=cluster)
+        p = target.add_parser("status", help="show what runs, where, and its memory")
+        common(p)
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.set_defaults(func=cmd_status, cluster=cluster)
+
+    add_commands(sub, cluster=False)
+    cl = sub.add_parser("cluster", help="the 3-node Kafka and RabbitMQ clusters for the labs")
+    add_commands(cl.add_subparsers(dest="cluster_command", required=True), cluster=True)
+    p = sub.add_parser("doctor", help="check Java, rabbitmq-server, jars, ports, memory, disk")
+    p.add_argument("--port-offset", type=int, default=None)
+    p.set_defaults(func=cmd_doctor)
+    p = sub.add_parser("fetch", help="resolve and cache the pinned Kafka jars (needs Maven)")
+    p.set_defaults(func=cmd_fetch)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except BrokerlabError as exc:
+        print(f"error: {exc.problem}", file=sys.stderr)
+        if exc.fix:
+            print(f"  → {exc.fix}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nInterrupted: everything this command started has been stopped.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""`brokerlab doctor`: everything the native backend needs, and the exact command that fixes each gap."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from brokerlab import settings
+from brokerlab.brokers import kafka_native, native, rabbitmq_native
+from brokerlab.errors import BrokerlabError
+from brokerlab.ports import is_free
+
+MIN_AVAILABLE_MEMORY = 1536 * 2**20  # single Kafka + RabbitMQ + JupyterLab, with headroom
+MIN_FREE_DISK = 2 * 2**30
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the doctor's report."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def _guarded(name: str, probe) -> Check:  # type: ignore[no-untyped-def]
+    try:
+        return Check(name, True, probe())
+    except BrokerlabError as exc:
+        return Check(name, False, exc.problem, exc.fix)
+
+
+def run_checks(offset: int | None = None) -> list[Check]:
+    """Every check, in the order a learner should fix them."""
+    data = settings.data_dir()
+    checks = [
+        _guarded("Java 17+", lambda: kafka_native.java_executable()),
+        _guarded("rabbitmq-server", rabbitmq_native.server_script),
+        _jars_check(data / "cache"),
+    ]
+    deployment = native.single(offset)
+    mine = {port for node in deployment.nodes if node.process() for _, port in node.ports()}
+    busy = [(label, port) for node in deployment.nodes for label, port in node.ports()
+            if port not in mine and not is_free(port)]
+    checks.append(Check(
+        "free ports", not busy,
+        "all free (or used by the course's own brokers)" if not busy
+        else "busy: " + ", ".join(f"{p} ({label})" for label, p in busy),
+        "" if not busy else f"Stop the owner (ss -ltnp | grep :{busy[0][1]}) or use "
+                            "`brokerlab up --port-offset 100`",
+    ))
+    available = psutil.virtual_memory().available
+    checks.append(Check(
+        "memory", available >= MIN_AVAILABLE_MEMORY,
+        f"{available / 2**20:.0f} MiB available (need {MIN_AVAILABLE_MEMORY / 2**20:.0f})",
+        "Close other programs, or use an existing cluster via KAFKA_BOOTSTRAP_SERVERS/RABBITMQ_URL",
+    ))
+    disk_path = data if data.exists() else Path.home()
+    free = shutil.disk_usage(disk_path).free
+    checks.append(Check(
+        "disk", free >= MIN_FREE_DISK, f"{free / 2**30:.1f} GiB free at {disk_path}",
+        "Free space, or move the data: export BROKERLAB_DATA_DIR=/path/with/space",
+    ))
+    return checks
+
+
+def _jars_check(cache: Path) -> Check:
+    try:
+        version = kafka_native.kafka_version()
+    except BrokerlabError as exc:
+        return Check("Kafka jars", False, exc.problem, exc.fix)
+    if kafka_native.jars_cached(cache):
+        return Check("Kafka jars", True, f"Kafka {version} cached in {kafka_native.jar_dir(cache)}")
+    has_mvn = shutil.which("mvn") is not None
+    return Check(
+        "Kafka jars", False, f"Kafka {version} jars not cached yet",
+        "brokerlab fetch   (or make setup)" if has_mvn
+        else "sudo apt-get install -y maven && brokerlab fetch",
+    )
