@@ -18,7 +18,8 @@ HEALTH_TOPIC = "brokerlab-healthcheck"
 def kafka_roundtrip(bootstrap: str, timeout: float = 30.0, extra: dict | None = None) -> float:
     """Produce one record and read it back; returns the seconds the round trip took."""
     deadline = time.monotonic() + timeout
-    base = {"bootstrap.servers": bootstrap, **(extra or {})}
+    # log_level 0: retries while a broker boots are expected, not worth librdkafka's stderr noise.
+    base = {"bootstrap.servers": bootstrap, "log_level": 0, **(extra or {})}
     topic = ns(HEALTH_TOPIC)
     last_error: object = None
     while time.monotonic() < deadline:

@@ -31,6 +31,7 @@ from brokerlab.errors import BrokerlabError
 from brokerlab.ports import require_free
 from brokerlab.roundtrip import kafka_roundtrip, rabbitmq_roundtrip
 
+MAX_PORT_OFFSET = 3900  # keeps the highest port (STOMP, 61613) under 65536
 START_TIMEOUT = 90.0  # seconds a node may take to open its port on a slow machine
 Progress = Callable[[str], None]
 
@@ -152,7 +153,7 @@ class NativeDeployment:
 
     def _kafka_ready(self, t0: float) -> float:
         if len(self.kafka) > 1:
-            admin = AdminClient({"bootstrap.servers": self.bootstrap_servers})
+            admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 0})
             ok = processes.wait_until(
                 lambda: len(admin.list_topics(timeout=2).brokers) == len(self.kafka), 60)
             if not ok:
@@ -259,8 +260,8 @@ def port_offset(value: int | None = None) -> int:
         offset = int(raw)
     except ValueError:
         offset = -1
-    if not 0 <= offset <= 20000:
-        raise BrokerlabError(f"Port offset {raw!r} is not a whole number from 0 to 20000.",
+    if not 0 <= offset <= MAX_PORT_OFFSET:
+        raise BrokerlabError(f"Port offset {raw!r} is not a whole number from 0 to {MAX_PORT_OFFSET}.",
                              "Example: brokerlab up --port-offset 100")
     return offset
 

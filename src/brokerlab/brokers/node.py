@@ -70,6 +70,23 @@ class BrokerNode(ABC):
         processes.write_pidfile(self.pidfile, proc)
         return proc
 
+    def start(self, timeout: float = 90.0) -> None:
+        """Start the node and wait until its client port accepts connections."""
+        proc = self.spawn()
+        if not processes.wait_until(lambda: self.process() is None or self.is_listening(), timeout):
+            raise BrokerlabError(
+                f"{self.name} did not open port {self.port} within {timeout:.0f} s. Last log lines:\n"
+                + processes.tail(self.log),
+                f"Read {self.log}; stop it with `brokerlab cluster down`.",
+            )
+        if self.process() is None:
+            raise processes.died_while_starting(self.name, proc, self.log)
+
+    def restart(self, timeout: float = 90.0) -> None:
+        """Stop cleanly (if running) and start again."""
+        self.stop()
+        self.start(timeout)
+
     def is_alive(self) -> bool:
         """True when the process exists and is not paused."""
         proc = self.process()

@@ -1,0 +1,44 @@
+# The two commands of the README: `make lab` (run the course) and `make test` (run every test).
+SHELL := /bin/bash
+BL := .venv/bin/brokerlab
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: setup lab test up down status doctor cluster-up cluster-down strip lint clean
+
+setup:            ## venv, package, Kafka jars, and (as root on Debian/Ubuntu) Java + rabbitmq-server
+	@scripts/setup.sh
+
+lab: setup up     ## brokers + JupyterLab on the course
+	.venv/bin/jupyter lab --ip=127.0.0.1 $(ALLOW_ROOT) notebooks/00_welcome_and_setup_check.ipynb
+
+test:             ## set up, start brokers, lint + unit + integration + nbval over notebooks/ and labs/
+	@scripts/setup.sh --test
+	@scripts/test.sh
+
+up:
+	@$(BL) up
+
+down:
+	@$(BL) down
+
+status:
+	@$(BL) status
+
+doctor:
+	@$(BL) doctor
+
+cluster-up:
+	@$(BL) cluster up
+
+cluster-down:
+	@$(BL) cluster down
+
+strip:            ## remove outputs from every notebook before committing
+	.venv/bin/nbstripout $(wildcard notebooks/*.ipynb labs/*.ipynb labs/solutions/*.ipynb)
+
+lint:
+	.venv/bin/ruff check src tests notebooks labs
+
+clean:            ## stop everything and delete broker data (keeps the jar cache)
+	-@$(BL) cluster down --purge
+	-@$(BL) down --purge

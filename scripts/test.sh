@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite on real brokers: lint, unit, integration, every notebook under nbval.
+# Starts the course's brokers when they are not running and stops them again at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BL=.venv/bin/brokerlab
+
+started=0
+if ! $BL status >/dev/null 2>&1; then
+  $BL up
+  started=1
+fi
+cleanup() { if [ "$started" = 1 ]; then $BL down; fi; }
+trap cleanup EXIT
+
+.venv/bin/ruff check src tests notebooks labs
+# One pytest run: unit and integration tests, then nbval executes every notebook top to bottom.
+.venv/bin/pytest tests notebooks labs \
+  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 -p no:cacheprovider "$@"

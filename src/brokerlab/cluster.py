@@ -1,0 +1,134 @@
+"""The 3-node Kafka and RabbitMQ clusters of the failure labs, with handles on each node.
+
+    from brokerlab.cluster import Cluster
+    lab = Cluster()                      # the native cluster (``brokerlab cluster up``)
+    leader = lab.kafka_leader("orders")  # a KafkaNode: .kill() .pause() .resume() .restart()
+    lab.quorum_leader("payments").kill() # a RabbitNode
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+from urllib.parse import quote
+
+import requests
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
+from brokerlab.brokers import native
+from brokerlab.brokers.kafka_native import KafkaNode
+from brokerlab.brokers.node import BrokerNode
+from brokerlab.brokers.rabbitmq_native import RabbitNode
+from brokerlab.errors import BrokerlabError
+
+AUTH = ("guest", "guest")
+NodeT = TypeVar("NodeT", bound=BrokerNode)
+
+
+class Cluster:
+    """Node handles and leader lookups for the native 3+3 cluster."""
+
+    def __init__(self, deployment: native.NativeDeployment | None = None) -> None:
+        self.deployment = deployment or native.cluster()
+
+    @property
+    def kafka_nodes(self) -> list[KafkaNode]:
+        return self.deployment.kafka
+
+    @property
+    def rabbit_nodes(self) -> list[RabbitNode]:
+        return self.deployment.rabbit
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.deployment.bootstrap_servers
+
+    @property
+    def amqp_urls(self) -> list[str]:
+        """One AMQP URL per RabbitMQ node (pika accepts a list to fail over)."""
+        return [f"amqp://guest:guest@127.0.0.1:{n.port}/%2F" for n in self.rabbit_nodes]
+
+    def up(self) -> native.UpReport:
+        """Start the cluster (idempotent); also starts or resumes any node a lab left down."""
+        return self.deployment.up(progress=lambda _msg: None)
+
+    def down(self, purge: bool = False) -> list[str]:
+        return self.deployment.down(purge)
+
+    def kafka_node(self, node_id: int) -> KafkaNode:
+        for node in self.kafka_nodes:
+            if node.node_id == node_id:
+                return node
+        raise BrokerlabError(f"No Kafka node with id {node_id} (ids: 1, 2, 3).")
+
+    def kafka_leader(self, topic: str, partition: int = 0, timeout: float = 10.0) -> KafkaNode:
+        """The node that currently leads ``topic``/``partition`` (from live cluster metadata)."""
+        admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 0})
+        metadata = admin.list_topics(topic, timeout=timeout)
+        info = metadata.topics.get(topic)
+        if info is None or info.error is not None or partition not in info.partitions:
+            raise BrokerlabError(f"Topic {topic!r} partition {partition} is not in the cluster "
+                                 f"metadata ({info.error if info else 'no such topic'}).",
+                                 "Create the topic first; list topics with AdminClient.list_topics().")
+        leader = info.partitions[partition].leader
+        if leader < 0:
+            raise BrokerlabError(f"{topic}[{partition}] has no leader right now.",
+                                 "Wait for the election, or restart dead nodes: Cluster().up()")
+        return self.kafka_node(leader)
+
+    def management_url(self) -> str:
+        """The management API of a RabbitMQ node that is alive."""
+        for node in self.rabbit_nodes:
+            if node.is_alive() and node.is_listening():
+                return node.management_url
+        raise BrokerlabError("No RabbitMQ node of the cluster is running.",
+                             "brokerlab cluster up")
+
+    def quorum_leader(self, queue: str, vhost: str = "/") -> RabbitNode:
+        """The node that currently leads quorum queue ``queue`` (from the management API)."""
+        url = f"{self.management_url()}/api/queues/{quote(vhost, safe='')}/{quote(queue, safe='')}"
+        reply = requests.get(url, auth=AUTH, timeout=5)
+        if reply.status_code == 404:
+            raise BrokerlabError(f"Queue {queue!r} does not exist in vhost {vhost!r}.",
+                                 "Declare it with x-queue-type=quorum first.")
+        reply.raise_for_status()
+        leader = reply.json().get("leader") or reply.json().get("node")
+        if not leader:
+            raise BrokerlabError(f"Quorum queue {queue!r} has no leader right now.",
+                                 "Wait for the election, or restart dead nodes: Cluster().up()")
+        for node in self.rabbit_nodes:
+            if node.nodename == leader:
+                return node
+        raise BrokerlabError(f"Queue {queue!r} reports leader {leader!r}, which is not a course node.")
+
+    def wait_for_kafka_leader(self, topic: str, partition: int = 0, not_on: KafkaNode | None = None,
+                              timeout: float = 30.0) -> KafkaNode:
+        """Wait until ``topic``/``partition`` has a leader (other than ``not_on``) and return it."""
+        return self._wait_for(lambda: self.kafka_leader(topic, partition, timeout=5), not_on, timeout,
+                              f"{topic}[{partition}]")
+
+    def wait_for_quorum_leader(self, queue: str, not_on: RabbitNode | None = None,
+                               timeout: float = 60.0) -> RabbitNode:
+        """Wait until quorum queue ``queue`` has a leader (other than ``not_on``) and return it."""
+        return self._wait_for(lambda: self.quorum_leader(queue), not_on, timeout, f"queue {queue!r}")
+
+    @staticmethod
+    def _wait_for(lookup: Callable[[], NodeT], not_on: NodeT | None, timeout: float, what: str) -> NodeT:
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            try:
+                node = lookup()
+                if node is not not_on:
+                    return node
+            except (BrokerlabError, requests.RequestException, KafkaException) as exc:
+                last = exc
+            time.sleep(0.5)
+        raise BrokerlabError(f"No new leader for {what} within {timeout:.0f} s (last: {last}).",
+                             "Check the nodes: brokerlab cluster status; restart them: brokerlab cluster up")
+
+    def unhealthy(self) -> list[BrokerNode]:
+        """Nodes that are dead or paused."""
+        return [n for n in self.deployment.nodes if not n.is_alive()]

@@ -1,0 +1,53 @@
+"""Fixtures that hand each test its brokers.
+
+Like confluent-kafka-python's own suite: use the cluster named in the environment if there is one,
+else the course's native brokers when they already run, else throwaway containers when a Docker
+engine answers, else start the native brokers (and stop them at the end of the session).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from brokerlab.settings import Endpoints, endpoints
+
+ENV_KEYS = ("KAFKA_BOOTSTRAP_SERVERS", "RABBITMQ_URL", "RABBITMQ_MANAGEMENT_URL")
+
+
+def choose_source(env: dict[str, str], native_up: bool, docker_up: bool) -> str:
+    """Which brokers the tests use: 'environment', 'native-running', 'testcontainers' or 'native'."""
+    if any(env.get(k) for k in ENV_KEYS):
+        return "environment"
+    if native_up:
+        return "native-running"
+    if docker_up:
+        return "testcontainers"
+    return "native"
+
+
+@pytest.fixture(scope="session")
+def brokers() -> Iterator[Endpoints]:
+    """Endpoints of one live Kafka and one live RabbitMQ for the whole test session."""
+    from brokerlab.brokers import native
+    from brokerlab.brokers.compose import docker_available
+
+    deployment = native.single()
+    env = dict(os.environ)
+    native_up = False if any(env.get(k) for k in ENV_KEYS) else deployment.is_up()
+    source = choose_source(env, native_up, False if native_up else docker_available())
+    if source in ("environment", "native-running"):
+        yield endpoints()
+    elif source == "testcontainers":
+        from brokerlab.brokers.containers import kafka_and_rabbitmq
+
+        with kafka_and_rabbitmq() as eps:
+            yield eps
+    else:
+        deployment.up(progress=lambda _m: None)
+        try:
+            yield endpoints()
+        finally:
+            deployment.down()
