@@ -73,6 +73,11 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+# Strip notebook outputs on `git add` in this checkout (a local git filter; tests enforce it too).
+if [ -d .git ] && ! git config --get filter.nbstripout.clean >/dev/null 2>&1; then
+  .venv/bin/nbstripout --install --attributes .git/info/attributes || true
+fi
+
 # --- Kafka jars from Maven Central (cached) -------------------------------------------------
 .venv/bin/brokerlab fetch
 say "ready. Start the brokers with: .venv/bin/brokerlab up   (or: make lab)"
