@@ -21,7 +21,7 @@ import requests
 from brokerlab import settings
 from brokerlab.brokers.native import UpReport
 from brokerlab.errors import BrokerlabError
-from brokerlab.ports import is_open
+from brokerlab.ports import is_free, is_open
 
 PROJECT = "systems-of-power"  # the `name:` of docker-compose.yml (tests check they agree)
 NO_ENGINE_FIX = ("Start Docker Desktop / the docker service, or use the native backend: "
@@ -117,10 +117,17 @@ class ComposeBackend:
             self.rabbit_services = ["rabbitmq-1", "rabbitmq-2", "rabbitmq-3"]
             self.kafka_ports = [19092, 29092, 39092]
             self.amqp_port, self.management_port = 5673, 15673
+            rabbit_ports = [[5672 + i, 15672 + i] for i in (1, 2, 3)]
         else:
             self.kafka_services, self.rabbit_services = ["kafka"], ["rabbitmq"]
             self.kafka_ports = [9092]
             self.amqp_port, self.management_port = 5672, 15672
+            rabbit_ports = [[5672, 15672, 1883, 61613]]  # AMQP, management, MQTT, STOMP
+        # Host ports each service publishes (on 127.0.0.1), as in docker-compose.yml.
+        self.published: dict[str, list[int]] = {
+            **{s: [p] for s, p in zip(self.kafka_services, self.kafka_ports, strict=True)},
+            **dict(zip(self.rabbit_services, rabbit_ports, strict=True)),
+        }
 
     # ------------------------------------------------------------------ endpoints -------------
     @property
@@ -147,9 +154,11 @@ class ComposeBackend:
     # ------------------------------------------------------------------ docker plumbing -------
     def _require_docker(self) -> None:
         if not docker_available():
+            fix = NO_ENGINE_FIX.replace("brokerlab up", "brokerlab cluster up") if self.cluster \
+                else NO_ENGINE_FIX
             raise BrokerlabError(
                 "No Docker engine answers, and the compose backend runs the brokers as Docker "
-                "containers.", NO_ENGINE_FIX)
+                "containers.", fix)
 
     def _compose(self, *args: str, timeout: float = COMMAND_TIMEOUT) -> str:
         """Run ``docker compose`` on the course's file; its stdout, or a BrokerlabError."""
@@ -193,15 +202,32 @@ class ComposeBackend:
     def is_up(self) -> bool:
         """Every container runs, passes its healthcheck, and its client port accepts connections."""
         self._require_docker()
-        rows = self._rows()
+        return self._all_up(self._rows())
+
+    def _all_up(self, rows: dict[str, dict]) -> bool:
         return all(_container_up(rows.get(s)) for s in self.services) and all(
             is_open(port) for port in [*self.kafka_ports, self.amqp_port])
+
+    def _require_free_ports(self, rows: dict[str, dict]) -> None:
+        """Fail fast, naming the ports, when something else (the native brokers?) holds them."""
+        busy = [port for service in self.services
+                if str(rows.get(service, {}).get("State", "")).lower() != "running"
+                for port in self.published[service] if not is_free(port)]
+        if busy:
+            down = "brokerlab cluster down" if self.cluster else "brokerlab down"
+            raise BrokerlabError(
+                f"Port(s) {', '.join(map(str, busy))} on 127.0.0.1, which the {self.name} "
+                "containers publish, are already in use.",
+                f"Are the native brokers running? Stop them with `{down}`; otherwise find the "
+                f"owner with `ss -ltnp | grep :{busy[0]}`.")
 
     def up(self, progress: Progress = print) -> UpReport:
         """Create and start the containers, wait for healthchecks and real round trips; idempotent."""
         self._require_docker()
-        if self.is_up():
+        rows = self._rows()
+        if self._all_up(rows):
             return UpReport(already_up=True)
+        self._require_free_ports(rows)
         progress(f"docker compose: preparing {', '.join(self.services)} (the first run downloads "
                  "the images, which can take minutes)")
         self._compose("up", "--no-start", *self.services, timeout=PULL_TIMEOUT)

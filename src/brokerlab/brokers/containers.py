@@ -1,0 +1,161 @@
+"""Throwaway brokers for tests on machines with Docker, through testcontainers.
+
+``kafka_and_rabbitmq()`` starts one Kafka and one RabbitMQ in containers on random host ports,
+proves each with a real round trip, yields their ``Endpoints`` and removes both afterwards.
+testcontainers is imported only inside functions: ``import brokerlab`` never needs Docker.
+
+Kafka uses the official ``apache/kafka`` image through a generic container: testcontainers'
+``KafkaContainer`` drives Confluent images only (its start script calls
+``/etc/confluent/docker/*``, which ``apache/kafka`` does not have).
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING
+
+import requests
+
+from brokerlab import settings
+from brokerlab.brokers.compose import NO_ENGINE_FIX, docker_available
+from brokerlab.errors import BrokerlabError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from testcontainers.core.container import DockerContainer
+
+KAFKA_IMAGE = "apache/kafka:4.1.1"  # the same pins as docker-compose.yml (tests check it)
+RABBITMQ_IMAGE = "rabbitmq:3.13.7-management"
+KAFKA_PORT = 9092  # the listener advertised to the host, under its mapped port
+START_SCRIPT = "/tmp/brokerlab-kafka-start.sh"
+# Single combined KRaft node. The advertised HOST address is only known once the container
+# runs (random mapped port), so the container waits for a start script that exports it.
+KAFKA_ENV = {
+    "CLUSTER_ID": "N5RrZH4QR8uu8EassgsuLg",
+    "KAFKA_NODE_ID": "1",
+    "KAFKA_PROCESS_ROLES": "broker,controller",
+    "KAFKA_CONTROLLER_QUORUM_VOTERS": "1@localhost:9093",
+    "KAFKA_LISTENERS": f"HOST://:{KAFKA_PORT},INTERNAL://:19092,CONTROLLER://:9093",
+    "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "HOST:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
+    "KAFKA_INTER_BROKER_LISTENER_NAME": "INTERNAL",
+    "KAFKA_LOG_DIRS": "/var/lib/kafka/data",
+    "KAFKA_NUM_PARTITIONS": "1",
+    "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": "1",
+    "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": "1",
+    "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": "1",
+    "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR": "1",
+    "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR": "1",
+    "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS": "0",
+    "KAFKA_HEAP_OPTS": "-Xms128m -Xmx256m",
+    "KAFKA_LOG_CLEANER_DEDUPE_BUFFER_SIZE": "16777216",
+}
+
+
+@contextmanager
+def kafka_and_rabbitmq(timeout: float = 180.0) -> Iterator[settings.Endpoints]:
+    """Start Kafka and RabbitMQ containers (in parallel), yield their endpoints, remove them."""
+    if not docker_available():
+        raise BrokerlabError("No Docker engine answers, so testcontainers cannot start brokers.",
+                             NO_ENGINE_FIX)
+    with ExitStack() as stack:
+        kafka = _kafka_container()
+        stack.callback(kafka.stop)
+        kafka.start()  # returns at once: the broker waits for its start script
+        bootstrap = _release_kafka(kafka)
+        rabbit = _rabbitmq_container()
+        stack.callback(rabbit.stop)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            rabbit_started = pool.submit(rabbit.start)  # blocks until AMQP accepts a connection
+            _wait_kafka(kafka, bootstrap, timeout)
+            rabbit_started.result(timeout=timeout)
+        host = rabbit.get_container_host_ip()
+        amqp = settings.amqp_url(host, int(rabbit.get_exposed_port(5672)))
+        management = f"http://{host}:{rabbit.get_exposed_port(15672)}"
+        _wait_rabbitmq(amqp, management, timeout)
+        yield settings.Endpoints(kafka_bootstrap_servers=bootstrap, rabbitmq_url=amqp,
+                                 rabbitmq_management_url=management, source="testcontainers")
+
+
+def _kafka_container() -> DockerContainer:
+    from testcontainers.core.container import DockerContainer
+
+    container = DockerContainer(KAFKA_IMAGE).with_exposed_ports(KAFKA_PORT)
+    container.with_envs(**KAFKA_ENV)
+    return container.with_command(
+        ["bash", "-c", f"while [ ! -f {START_SCRIPT} ]; do sleep 0.1; done; exec bash {START_SCRIPT}"])
+
+
+def _release_kafka(container: DockerContainer) -> str:
+    """Write the start script that advertises the mapped host address; the bootstrap string."""
+    bootstrap = f"{container.get_container_host_ip()}:{container.get_exposed_port(KAFKA_PORT)}"
+    script = (f"export KAFKA_ADVERTISED_LISTENERS=HOST://{bootstrap},INTERNAL://localhost:19092\n"
+              "exec /etc/kafka/docker/run\n")
+    container.get_wrapped_container().put_archive("/", _tar(START_SCRIPT, script.encode()))
+    return bootstrap
+
+
+def _tar(path: str, content: bytes) -> bytes:
+    """A one-file tar archive for the Docker API's put_archive (any testcontainers version)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        info = tarfile.TarInfo(path.lstrip("/"))
+        info.size, info.mode, info.mtime = len(content), 0o644, int(time.time())
+        archive.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def _wait_kafka(container: DockerContainer, bootstrap: str, timeout: float) -> None:
+    """Until a produce/consume round trip passes; fail early if the container exits."""
+    from brokerlab.roundtrip import kafka_roundtrip
+
+    deadline = time.monotonic() + timeout
+    while True:
+        wrapped = container.get_wrapped_container()
+        wrapped.reload()
+        if wrapped.status in ("exited", "dead"):
+            raise BrokerlabError("The Kafka container exited while starting:\n"
+                                 + wrapped.logs(tail=40).decode(errors="replace"),
+                                 f"Check the image {KAFKA_IMAGE} runs: docker run --rm {KAFKA_IMAGE}")
+        try:
+            kafka_roundtrip(bootstrap, timeout=min(15.0, max(1.0, deadline - time.monotonic())))
+            return
+        except BrokerlabError:
+            if time.monotonic() > deadline:
+                raise
+
+
+def _rabbitmq_container() -> DockerContainer:
+    try:
+        from testcontainers.community.rabbitmq import RabbitMqContainer
+    except ImportError:  # testcontainers < 4.14
+        from testcontainers.rabbitmq import RabbitMqContainer
+
+    # Every setting given explicitly: RabbitMqContainer falls back to RABBITMQ_NODE_PORT,
+    # RABBITMQ_DEFAULT_USER ... from this process's environment, which the native backend sets.
+    container = RabbitMqContainer(RABBITMQ_IMAGE, port=5672, username="guest", password="guest",
+                                  vhost="/")
+    return container.with_exposed_ports(15672)
+
+
+def _wait_rabbitmq(amqp_url: str, management_url: str, timeout: float) -> None:
+    """Until the management API answers and a publish/get round trip passes."""
+    from brokerlab.roundtrip import rabbitmq_roundtrip
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(f"{management_url}/api/overview", auth=("guest", "guest"),
+                            timeout=3).ok:
+                break
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise BrokerlabError(f"The RabbitMQ management API at {management_url} did not answer "
+                                 f"within {timeout:.0f} s.", "Check `docker ps` and the container logs.")
+        time.sleep(0.5)
+    rabbitmq_roundtrip(amqp_url, timeout=max(10.0, deadline - time.monotonic()))

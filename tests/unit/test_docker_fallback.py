@@ -1,0 +1,360 @@
+"""The compose and testcontainers backends without a Docker engine: fast, clear failures, the
+right backend chosen, and the same status shape as the native backend."""
+
+from __future__ import annotations
+
+import builtins
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from brokerlab import cli
+from brokerlab.brokers import backend_for, compose, containers, native
+from brokerlab.errors import BrokerlabError
+
+NO_ENGINE = "unix:///nonexistent/brokerlab-test/docker.sock"
+
+
+@pytest.fixture
+def no_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the Docker SDK and CLI at a socket that cannot exist."""
+    monkeypatch.setenv("DOCKER_HOST", NO_ENGINE)
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+
+
+@pytest.fixture
+def no_compose_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail if a backend runs `docker compose` after it should have given up."""
+    real_run = subprocess.run
+
+    def guarded(cmd, *args, **kwargs):  # type: ignore[no-untyped-def]
+        assert "compose" not in cmd and "volume" not in cmd, f"ran {cmd} without an engine"
+        return real_run(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(compose.subprocess, "run", guarded)
+
+
+# ------------------------------------------------------------------------- engine detection ---
+def test_docker_available_answers_false_quickly_without_engine(no_engine: None) -> None:
+    t0 = time.monotonic()
+    assert compose.docker_available() is False
+    assert time.monotonic() - t0 < 3.0
+
+
+def test_docker_available_cli_fallback_without_sdk(no_engine: None,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    real_import = builtins.__import__
+
+    def no_docker_sdk(name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if name == "docker" or name.startswith("docker."):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_docker_sdk)
+    t0 = time.monotonic()
+    assert compose.docker_available() is False
+    assert time.monotonic() - t0 < 3.0
+
+
+def test_docker_available_gives_up_on_an_engine_that_never_answers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A socket that accepts connections but never replies (a hung engine, a wrong port)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        monkeypatch.setenv("DOCKER_HOST", f"tcp://127.0.0.1:{silent.getsockname()[1]}")
+        t0 = time.monotonic()
+        assert compose.docker_available(timeout=1.0) is False
+        assert time.monotonic() - t0 < 2.5
+
+
+def test_docker_available_is_bounded_in_this_environment() -> None:
+    """Whatever this machine has, the answer is a bool within the timeout (no engine here)."""
+    t0 = time.monotonic()
+    answer = compose.docker_available(timeout=2.0)
+    assert isinstance(answer, bool)
+    assert time.monotonic() - t0 < 3.0
+
+
+# --------------------------------------------------------------------- failures, with a fix ---
+@pytest.mark.parametrize("cluster", [False, True])
+def test_every_compose_method_fails_clearly_without_engine(cluster: bool, no_engine: None,
+                                                           no_compose_calls: None) -> None:
+    backend = compose.ComposeBackend(cluster=cluster)
+    for call in (backend.status, backend.up, backend.down, lambda: backend.down(purge=True),
+                 backend.is_up):
+        t0 = time.monotonic()
+        with pytest.raises(BrokerlabError) as err:
+            call()
+        assert time.monotonic() - t0 < 3.0
+        assert "Docker" in err.value.problem
+        assert "Docker Desktop" in err.value.fix and "docker service" in err.value.fix
+        native_up = "brokerlab cluster up" if cluster else "brokerlab up"
+        assert "native backend" in err.value.fix and native_up in err.value.fix
+
+
+def test_cli_status_with_compose_backend_prints_the_fix(no_engine: None, no_compose_calls: None,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["status", "--backend", "compose"]) == 1
+    err = capsys.readouterr().err
+    assert "Docker" in err and "brokerlab up" in err
+
+
+def test_testcontainers_fail_clearly_without_engine(no_engine: None) -> None:
+    t0 = time.monotonic()
+    with pytest.raises(BrokerlabError) as err, containers.kafka_and_rabbitmq():
+        pytest.fail("yielded endpoints without a Docker engine")
+    assert time.monotonic() - t0 < 3.0
+    assert "Docker" in err.value.problem and "brokerlab up" in err.value.fix
+
+
+def test_importing_brokerlab_needs_neither_docker_nor_testcontainers() -> None:
+    code = ("import sys, brokerlab, brokerlab.cli, brokerlab.brokers.compose, "
+            "brokerlab.brokers.containers\n"
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('docker', 'testcontainers'))\n"
+            "assert not bad, bad\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+# -------------------------------------------------------------------------- backend choice -----
+@pytest.fixture
+def private_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Native deployments built by backend_for keep their identity files in a temp dir."""
+    monkeypatch.setenv("BROKERLAB_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("BROKERLAB_BACKEND", raising=False)
+    monkeypatch.delenv("BROKERLAB_PORT_OFFSET", raising=False)
+
+
+def parse(*argv: str):  # type: ignore[no-untyped-def]
+    return cli.build_parser().parse_args(list(argv))
+
+
+def test_backend_flag_picks_compose(private_data: None) -> None:
+    single = backend_for(parse("status", "--backend", "compose"))
+    assert isinstance(single, compose.ComposeBackend) and not single.cluster
+    cluster = backend_for(parse("cluster", "up", "--backend", "compose"))
+    assert isinstance(cluster, compose.ComposeBackend) and cluster.cluster
+    assert cluster.bootstrap_servers == "127.0.0.1:19092,127.0.0.1:29092,127.0.0.1:39092"
+
+
+def test_environment_picks_compose(private_data: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BROKERLAB_BACKEND", "compose")
+    assert isinstance(backend_for(parse("status")), compose.ComposeBackend)
+    assert isinstance(backend_for(parse("down")), compose.ComposeBackend)
+    # the flag wins over the environment
+    assert isinstance(backend_for(parse("status", "--backend", "native")), native.NativeDeployment)
+
+
+def test_native_stays_the_default(private_data: None) -> None:
+    assert isinstance(backend_for(parse("status")), native.NativeDeployment)
+
+
+def test_port_offset_is_refused_for_compose(private_data: None) -> None:
+    with pytest.raises(BrokerlabError, match="native backend only"):
+        backend_for(parse("up", "--backend", "compose", "--port-offset", "100"))
+
+
+# ----------------------------------------------------- behaviour with a fake `docker compose` ---
+def ps_rows(services: list[str], state: str = "running", health: str = "healthy") -> list[dict]:
+    image = {"kafka": "apache/kafka:4.1.1", "rabbitmq": "rabbitmq:3.13.7-management"}
+    return [{"Name": f"{compose.PROJECT}-{s}-1", "Service": s, "State": state, "Health": health,
+             "Image": image[s.split("-")[0]], "Project": compose.PROJECT} for s in services]
+
+
+class FakeCompose:
+    """Records `_compose` calls and answers `ps` with canned rows."""
+
+    def __init__(self, ps_output: str) -> None:
+        self.ps_output = ps_output
+        self.calls: list[tuple[str, ...]] = []
+
+    def __call__(self, *args: str, timeout: float = 0) -> str:
+        self.calls.append(args)
+        return self.ps_output if args[0] == "ps" else ""
+
+
+@pytest.fixture
+def engine_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compose, "docker_available", lambda timeout=2.0: True)
+    monkeypatch.setattr(compose, "is_open", lambda port, *a, **k: True)
+    monkeypatch.setattr(compose, "_rabbit_version", lambda url: "3.13.7")
+
+
+def test_parse_ps_handles_array_and_json_lines() -> None:
+    rows = ps_rows(["kafka", "rabbitmq"])
+    as_array = json.dumps(rows)
+    as_lines = "\n".join(json.dumps(r) for r in rows) + "\n"
+    assert compose.parse_ps(as_array) == rows
+    assert compose.parse_ps(as_lines) == rows
+    assert compose.parse_ps("") == [] and compose.parse_ps("[]\n") == []
+
+
+def shape(value: object) -> object:
+    """Keys (recursively) of a status dict; list items by the shape of their first element."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value and isinstance(value[0], dict) else []
+    return None
+
+
+@pytest.mark.parametrize("fmt", ["array", "lines"])
+def test_status_has_the_native_shape(fmt: str, engine_up: None, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = compose.ComposeBackend()
+    rows = ps_rows(backend.services)
+    output = json.dumps(rows) if fmt == "array" else "\n".join(json.dumps(r) for r in rows)
+    monkeypatch.setattr(backend, "_compose", FakeCompose(output))
+    status = backend.status()
+    native_status = native.single(data=tmp_path).status()  # nothing started: reads files only
+    assert shape(status) == shape(native_status)
+    json.dumps(status)  # serialisable as `status --json` prints it
+    assert status["backend"] == "compose" and status["deployment"] == "single"
+    assert status["kafka"]["up"] and status["rabbitmq"]["up"]
+    assert status["kafka"]["bootstrap_servers"] == "127.0.0.1:9092"
+    assert status["kafka"]["version"] == "4.1.1" and status["rabbitmq"]["version"] == "3.13.7"
+    assert status["rabbitmq"]["amqp_url"] == "amqp://guest:guest@127.0.0.1:5672/%2F"
+    assert status["rabbitmq"]["management_url"] == "http://127.0.0.1:15672"
+    assert status["kafka"]["pids"] == [] and status["rabbitmq"]["pids"] == []
+
+
+def test_status_is_down_when_unhealthy_or_missing(engine_up: None,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = compose.ComposeBackend(cluster=True)
+    rows = ps_rows(["kafka-1", "kafka-2"]) + ps_rows(RABBITS := ["rabbitmq-1", "rabbitmq-2",
+                                                                 "rabbitmq-3"], health="starting")
+    monkeypatch.setattr(backend, "_compose", FakeCompose(json.dumps(rows)))
+    status = backend.status()
+    assert status["kafka"]["up"] is False  # kafka-3 has no container
+    assert status["rabbitmq"]["up"] is False  # still starting
+    assert [n["alive"] for n in status["kafka"]["nodes"]] == [True, True, False]
+    assert [n["port"] for n in status["rabbitmq"]["nodes"]] == [5673, 5674, 5675]
+    assert [n["name"] for n in status["rabbitmq"]["nodes"]] == RABBITS
+
+
+def test_up_when_already_up_starts_nothing(engine_up: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = compose.ComposeBackend()
+    fake = FakeCompose(json.dumps(ps_rows(backend.services)))
+    monkeypatch.setattr(backend, "_compose", fake)
+    report = backend.up(progress=lambda _: None)
+    assert report.already_up is True and report.seconds == {}
+    assert [c[0] for c in fake.calls] == ["ps"]
+
+
+@pytest.mark.parametrize("cluster", [False, True])
+def test_up_starts_waits_and_proves_round_trips(cluster: bool, engine_up: None,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from brokerlab import roundtrip
+
+    backend = compose.ComposeBackend(cluster=cluster)
+    fake = FakeCompose("")
+    monkeypatch.setattr(backend, "_compose", fake)
+    monkeypatch.setattr(compose, "is_free", lambda port, *a, **k: True)
+    proved: list[str] = []
+    monkeypatch.setattr(roundtrip, "kafka_roundtrip", lambda b, timeout: proved.append(b) or 0.01)
+    monkeypatch.setattr(roundtrip, "rabbitmq_roundtrip", lambda u, timeout: proved.append(u) or 0.01)
+    waited: list[str] = []
+    monkeypatch.setattr(backend, "_kafka_brokers_registered", lambda: waited.append("kafka") or True)
+    monkeypatch.setattr(backend, "_rabbit_cluster_formed", lambda: waited.append("rabbit") or True)
+    messages: list[str] = []
+    report = backend.up(progress=messages.append)
+    assert report.already_up is False and set(report.seconds) == {"kafka", "rabbitmq"}
+    assert fake.calls == [("ps", "--all", "--format", "json", *backend.services),
+                          ("up", "--no-start", *backend.services),
+                          ("up", "-d", "--wait", *backend.services)]
+    assert proved == [backend.bootstrap_servers, backend.amqp_url]
+    assert waited == (["kafka", "rabbit"] if cluster else [])
+    assert any("round trip" in m for m in messages)
+
+
+@pytest.mark.parametrize("cluster", [False, True])
+def test_up_refuses_ports_held_by_someone_else(cluster: bool, engine_up: None,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = compose.ComposeBackend(cluster=cluster)
+    fake = FakeCompose("")  # no containers yet
+    monkeypatch.setattr(backend, "_compose", fake)
+    monkeypatch.setattr(compose, "is_open", lambda port, *a, **k: False)
+    taken = backend.kafka_ports[0]
+    monkeypatch.setattr(compose, "is_free", lambda port, *a, **k: port != taken)
+    with pytest.raises(BrokerlabError) as err:
+        backend.up(progress=lambda _: None)
+    assert str(taken) in err.value.problem
+    assert ("brokerlab cluster down" if cluster else "brokerlab down") in err.value.fix
+    assert [c[0] for c in fake.calls] == ["ps"], "nothing may be created or started"
+
+
+def test_down_stops_only_this_deployment_and_purges_its_volumes(
+        engine_up: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = compose.ComposeBackend()
+    rows = ps_rows(["kafka"]) + ps_rows(["rabbitmq"], state="exited", health="")
+    fake = FakeCompose(json.dumps(rows))
+    monkeypatch.setattr(backend, "_compose", fake)
+    removed: list[list[str]] = []
+    monkeypatch.setattr(compose.subprocess, "run", lambda cmd, **kw: removed.append(cmd) or
+                        subprocess.CompletedProcess(cmd, 0, "", ""))
+    assert backend.down() == ["kafka"]
+    assert fake.calls[-1] == ("stop", "kafka", "rabbitmq") and removed == []
+    assert backend.down(purge=True) == ["kafka"]
+    assert ("rm", "--force", "--stop", "-v", "kafka", "rabbitmq") in fake.calls
+    assert removed == [["docker", "volume", "rm", "--force", f"{compose.PROJECT}_kafka-data",
+                        f"{compose.PROJECT}_rabbitmq-data"]]
+
+
+def test_compose_command_line_and_port_clash(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[list[str]] = []
+
+    def fake_run(cmd, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(cmd)
+        assert "shell" not in kwargs and kwargs["timeout"] > 0
+        return subprocess.CompletedProcess(cmd, 1, "", "Bind for 127.0.0.1:9092 failed: port is "
+                                                       "already allocated")
+
+    monkeypatch.setattr(compose.subprocess, "run", fake_run)
+    backend = compose.ComposeBackend(cluster=True)
+    with pytest.raises(BrokerlabError) as err:
+        backend._compose("up", "-d", "--wait", *backend.services)
+    assert seen[0][:7] == ["docker", "compose", "-p", compose.PROJECT, "-f",
+                           str(compose.compose_file()), "--profile"]
+    assert seen[0][7:10] == ["cluster", "up", "-d"]
+    assert "brokerlab down" in err.value.fix
+
+
+# ------------------------------------------------ testcontainers set-up, built without an engine --
+@pytest.fixture
+def offline_testcontainers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Container objects can be built (not started) without an engine."""
+    pytest.importorskip("testcontainers")
+    monkeypatch.setattr("testcontainers.core.container.DockerClient", lambda **kwargs: object())
+
+
+def test_rabbitmq_container_ignores_leaked_native_settings(offline_testcontainers: None,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RABBITMQ_NODE_PORT", "5999")
+    monkeypatch.setenv("RABBITMQ_DEFAULT_USER", "alice")
+    monkeypatch.setenv("RABBITMQ_DEFAULT_PASS", "secret")
+    monkeypatch.setenv("RABBITMQ_DEFAULT_VHOST", "elsewhere")
+    rabbit = containers._rabbitmq_container()
+    assert rabbit.image.endswith(containers.RABBITMQ_IMAGE)
+    assert (rabbit.port, rabbit.username, rabbit.password, rabbit.vhost) == (5672, "guest", "guest", "/")
+    assert {"5672", "15672"} <= set(rabbit.ports)
+    assert str(rabbit.env["RABBITMQ_NODE_PORT"]) == "5672"
+
+
+def test_kafka_container_runs_apache_kafka_in_kraft_mode(offline_testcontainers: None) -> None:
+    kafka = containers._kafka_container()
+    assert kafka.image.endswith(containers.KAFKA_IMAGE)
+    assert set(kafka.ports) == {str(containers.KAFKA_PORT)}
+    env = kafka.env
+    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    names = {item.split("://")[0] for item in env["KAFKA_LISTENERS"].split(",")}
+    mapped = {item.split(":")[0] for item in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")}
+    assert names == mapped and env["KAFKA_CONTROLLER_LISTENER_NAMES"] in names
+    assert f"HOST://:{containers.KAFKA_PORT}" in env["KAFKA_LISTENERS"].split(",")
+    assert "KAFKA_ADVERTISED_LISTENERS" not in env  # written once the mapped port is known
+    assert containers.START_SCRIPT in " ".join(kafka._command)
