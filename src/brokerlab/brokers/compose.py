@@ -19,7 +19,7 @@ from pathlib import Path
 import requests
 
 from brokerlab import settings
-from brokerlab.brokers.native import UpReport
+from brokerlab.brokers.native import UpReport, rabbit_version
 from brokerlab.errors import BrokerlabError
 from brokerlab.ports import is_free, is_open
 
@@ -325,7 +325,7 @@ class ComposeBackend:
             },
             "rabbitmq": {
                 "up": rabbit_up,
-                "version": _rabbit_version(self.management_url) if rabbit_up else None,
+                "version": rabbit_version(self.management_url) if rabbit_up else None,
                 "amqp_url": self.amqp_url,
                 "management_url": self.management_url,
                 "pids": [],
@@ -364,12 +364,4 @@ def _pinned_kafka() -> str | None:
     try:
         return kafka_version()
     except BrokerlabError:
-        return None
-
-
-def _rabbit_version(management_url: str) -> str | None:
-    try:
-        reply = requests.get(f"{management_url}/api/overview", auth=("guest", "guest"), timeout=3)
-        return reply.json().get("rabbitmq_version")
-    except (requests.RequestException, ValueError):
         return None

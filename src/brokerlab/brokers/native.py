@@ -216,7 +216,7 @@ class NativeDeployment:
             },
             "rabbitmq": {
                 "up": rabbit_up,
-                "version": _rabbit_version(self.management_url) if rabbit_up else None,
+                "version": rabbit_version(self.management_url) if rabbit_up else None,
                 "amqp_url": self.amqp_url,
                 "management_url": self.management_url,
                 "pids": [pid for n in self.rabbit for pid in n.pids()],
@@ -232,7 +232,8 @@ def _node_status(node: BrokerNode) -> dict:
             "log": str(node.log), "dir": str(node.home)}
 
 
-def _rabbit_version(management_url: str) -> str | None:
+def rabbit_version(management_url: str) -> str | None:
+    """The version the management API reports (None when it does not answer)."""
     try:
         reply = requests.get(f"{management_url}/api/overview", auth=("guest", "guest"), timeout=3)
         return reply.json().get("rabbitmq_version")
