@@ -92,3 +92,12 @@ def test_prepare_writes_cookie_readonly(tmp_path):
     assert cookie.stat().st_mode & 0o777 == 0o400
     assert cookie.read_text() == node.cookie
     assert "rabbitmq_mqtt" in (node.home / "enabled_plugins").read_text()
+
+
+def test_a_running_deployment_remembers_its_port_offset(tmp_path, monkeypatch):
+    monkeypatch.delenv("BROKERLAB_PORT_OFFSET", raising=False)
+    home = tmp_path / "run" / "single"
+    home.mkdir(parents=True)
+    (home / "endpoints.json").write_text('{"port_offset": 100}')
+    assert native.single(data=tmp_path).kafka[0].port == 9192
+    assert native.single(0, data=tmp_path).kafka[0].port == 9092  # an explicit offset wins

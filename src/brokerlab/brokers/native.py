@@ -181,7 +181,7 @@ class NativeDeployment:
 
     def _write_endpoints(self) -> None:
         data = {"kafka": self.bootstrap_servers, "amqp": self.amqp_url,
-                "management": self.management_url}
+                "management": self.management_url, "port_offset": self.port_offset}
         (self.home / "endpoints.json").write_text(json.dumps(data, indent=2))
 
     def down(self, purge: bool = False) -> list[str]:
@@ -254,12 +254,19 @@ def _identity(home: Path) -> dict[str, str]:
     return identity
 
 
-def port_offset(value: int | None = None) -> int:
-    """The port shift from ``--port-offset`` or ``$BROKERLAB_PORT_OFFSET`` (default 0)."""
-    raw = value if value is not None else os.environ.get("BROKERLAB_PORT_OFFSET", "0")
+def port_offset(value: int | None = None, home: Path | None = None) -> int:
+    """The port shift: ``--port-offset``, else ``$BROKERLAB_PORT_OFFSET``, else the one the running
+    deployment in ``home`` was started with, else 0."""
+    raw: object = value if value is not None else os.environ.get("BROKERLAB_PORT_OFFSET")
+    if raw is None and home is not None:
+        try:
+            raw = json.loads((home / "endpoints.json").read_text()).get("port_offset", 0)
+        except (OSError, ValueError):
+            raw = 0
+    raw = 0 if raw is None else raw
     try:
-        offset = int(raw)
-    except ValueError:
+        offset = int(raw)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
         offset = -1
     if not 0 <= offset <= MAX_PORT_OFFSET:
         raise BrokerlabError(f"Port offset {raw!r} is not a whole number from 0 to {MAX_PORT_OFFSET}.",
@@ -269,9 +276,9 @@ def port_offset(value: int | None = None) -> int:
 
 def single(offset: int | None = None, data: Path | None = None) -> NativeDeployment:
     """One Kafka on 127.0.0.1:9092 and one RabbitMQ on 5672/15672 (+ offset)."""
-    o = port_offset(offset)
     root = data or settings.data_dir()
     home = root / "run" / "single"
+    o = port_offset(offset, home)
     ident = _identity(home)
     jars = kafka_native.jar_dir(root / "cache")
     kafka = KafkaNode(home / "kafka", 1, 9092 + o, 9093 + o, KafkaSettings(voters=((1, 9093 + o),)),
@@ -286,9 +293,9 @@ def single(offset: int | None = None, data: Path | None = None) -> NativeDeploym
 def cluster(offset: int | None = None, data: Path | None = None) -> NativeDeployment:
     """Three Kafka nodes (RF 3, min ISR 2) on 19092/29092/39092 and three RabbitMQ nodes on
     5673–5675 (management 15673–15675), for the failure labs."""
-    o = port_offset(offset)
     root = data or settings.data_dir()
     home = root / "run" / "cluster"
+    o = port_offset(offset, home)
     ident = _identity(home)
     jars = kafka_native.jar_dir(root / "cache")
     voters = tuple((i, i * 10000 + 9093 + o) for i in (1, 2, 3))

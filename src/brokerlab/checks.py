@@ -1,0 +1,105 @@
+"""Exercise checking: feedback lines, a pass/fail verdict, and the learner's local progress.
+
+Each lesson's checker (``brokerlab.exercises.*``) runs the learner's code against the live
+broker and reports through :func:`report`. Reference solutions live beside the notebooks in
+``solutions/`` and load with :func:`load_solution` (or ``%load`` to read them).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from brokerlab import settings
+from brokerlab.errors import BrokerlabError
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one check: passed or not, and why, line by line."""
+
+    exercise: str
+    passed: bool
+    feedback: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        head = f"{'PASSED' if self.passed else 'NOT YET'} — exercise {self.exercise}"
+        return "\n".join([head, *(f"  {line}" for line in self.feedback)])
+
+
+class Feedback:
+    """Collects named expectations; every failed one becomes a specific hint."""
+
+    def __init__(self, exercise: str) -> None:
+        self.exercise = exercise
+        self.lines: list[str] = []
+        self.failed = 0
+
+    def expect(self, ok: bool, good: str, bad: str) -> bool:
+        """Record one expectation: ``good`` when it holds, ``bad`` (the hint) when it does not."""
+        self.lines.append(("✔ " + good) if ok else ("✘ " + bad))
+        self.failed += not ok
+        return ok
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+        """Run the learner's function; NotImplementedError or a crash becomes a hint, not a traceback."""
+        try:
+            return True, fn(*args, **kwargs)
+        except NotImplementedError:
+            self.expect(False, "", "Not attempted yet: replace `raise NotImplementedError` with your "
+                                   "code and run the cell again.")
+        except Exception as exc:  # the learner's code: any failure is feedback
+            self.expect(False, "", f"Your function raised {type(exc).__name__}: {exc}")
+        return False, None
+
+    def result(self) -> CheckResult:
+        passed = self.failed == 0 and bool(self.lines)
+        result = CheckResult(self.exercise, passed, self.lines)
+        _record_progress(self.exercise, passed)
+        return result
+
+
+def _progress_path() -> Path:
+    return settings.data_dir() / "progress" / "exercises.json"
+
+
+def progress() -> dict[str, dict]:
+    """Every exercise attempted on this machine: passed or not, and when."""
+    try:
+        return json.loads(_progress_path().read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _record_progress(exercise: str, passed: bool) -> None:
+    data = progress()
+    previous = data.get(exercise, {})
+    data[exercise] = {"passed": passed or previous.get("passed", False),
+                      "last_result": passed, "attempts": previous.get("attempts", 0) + 1,
+                      "updated_at": time.time()}
+    path = _progress_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    tmp.replace(path)
+
+
+def load_solution(name: str) -> ModuleType:
+    """Import ``notebooks/solutions/<name>.py`` (or ``labs/solutions/<name>.py``) by path."""
+    root = settings.project_root()
+    candidates = [root / d / "solutions" / f"{name}.py" for d in ("notebooks", "labs")] if root else []
+    for path in candidates:
+        if path.is_file():
+            spec = importlib.util.spec_from_file_location(f"solutions_{name}", path)
+            assert spec and spec.loader
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module
+    raise BrokerlabError(f"No reference solution named {name!r}.",
+                         "Solutions live in notebooks/solutions/ and labs/solutions/.")

@@ -1,0 +1,1 @@
+"""One checker module per exercise; each runs the learner's code against the live broker."""

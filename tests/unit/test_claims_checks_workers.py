@@ -1,0 +1,100 @@
+"""The claims registry, exercise progress and worker processes (no broker needed)."""
+
+import os
+import time
+
+import pytest
+
+from brokerlab import checks, claims, workers
+from brokerlab.errors import BrokerlabError
+
+
+@pytest.fixture(autouse=True)
+def private_data(monkeypatch, tmp_path):
+    monkeypatch.setenv("BROKERLAB_DATA_DIR", str(tmp_path))
+
+
+def test_every_claim_points_at_a_notebook_and_ids_are_unique():
+    ids = [c.id for c in claims.CLAIMS]
+    assert len(ids) == len(set(ids))
+    assert all(c.tested_in.endswith(".ipynb") and c.article for c in claims.CLAIMS)
+
+
+def test_record_and_read_back_latest_wins():
+    claims.record("ordering", "half-true", "first", {"n": 1})
+    claims.record("ordering", "refuted", "second", {"n": 2})
+    claims.record("protocols", "confirmed", "ok", {"mqtt": True})
+    got = claims.results()
+    assert got["ordering"].verdict == "refuted" and got["ordering"].evidence == {"n": 2}
+    assert set(got) == {"ordering", "protocols"}
+
+
+def test_unknown_claim_or_verdict_is_rejected():
+    with pytest.raises(BrokerlabError, match="No claim"):
+        claims.record("nope", "confirmed", "", {})
+    with pytest.raises(BrokerlabError, match="Verdict"):
+        claims.record("ordering", "maybe", "", {})  # type: ignore[arg-type]
+
+
+def test_feedback_passes_only_when_every_expectation_holds():
+    fb = checks.Feedback("ex1")
+    fb.expect(True, "good", "bad")
+    fb.expect(False, "good2", "hint two")
+    result = fb.result()
+    assert not result.passed and "✘ hint two" in str(result)
+    fb = checks.Feedback("ex1")
+    fb.expect(True, "fine", "x")
+    assert fb.result().passed
+    assert checks.progress()["ex1"] == {**checks.progress()["ex1"], "passed": True, "attempts": 2}
+
+
+def test_an_empty_check_cannot_pass():
+    assert not checks.Feedback("empty").result().passed
+
+
+def test_call_turns_not_implemented_and_crashes_into_hints():
+    def todo():
+        raise NotImplementedError
+
+    def broken():
+        return 1 / 0
+
+    fb = checks.Feedback("ex2")
+    assert fb.call(todo) == (False, None)
+    assert fb.call(broken) == (False, None)
+    assert fb.call(lambda x: x + 1, 1) == (True, 2)
+    text = str(fb.result())
+    assert "Not attempted yet" in text and "ZeroDivisionError" in text
+
+
+def test_worker_crash_is_a_real_sigkill_and_the_ledger_survives(tmp_path):
+    ledger = workers.Ledger(tmp_path / "ledger.txt")
+
+    def job(n):
+        for i in range(n):
+            ledger.record(f"m{i}")
+            if i == 2:
+                workers.crash()
+
+    worker = workers.start(job, 10)
+    worker.join(20)
+    assert worker.killed
+    assert ledger.items() == ["m0", "m1", "m2"]
+
+
+def test_worker_join_times_out_with_a_clear_error():
+    worker = workers.start(time.sleep, 30)
+    with pytest.raises(BrokerlabError, match="did not finish"):
+        worker.join(0.5)
+    assert not worker.is_alive()
+
+
+def test_worker_output_is_captured():
+    worker = workers.start(print, "hello", os.getpid())
+    assert worker.join(20) == 0
+    assert "hello" in worker.output()
+
+
+def test_load_solution_errors_clearly():
+    with pytest.raises(BrokerlabError, match="No reference solution"):
+        checks.load_solution("does-not-exist")
