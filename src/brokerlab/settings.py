@@ -1,7 +1,8 @@
 """Where the course's brokers are: environment variables first, then the native launcher's state.
 
 The environment contract (all backends, notebooks and tests):
-``KAFKA_BOOTSTRAP_SERVERS``, ``RABBITMQ_URL``, ``RABBITMQ_MANAGEMENT_URL`` win when set;
+``KAFKA_BOOTSTRAP_SERVERS``, ``RABBITMQ_URL``, ``RABBITMQ_MANAGEMENT_URL`` (and
+``RABBITMQ_MQTT_URL``, ``RABBITMQ_STOMP_URL``) win when set;
 ``BROKERLAB_NAMESPACE`` prefixes every name the course creates; ``BROKERLAB_DATA_DIR`` moves
 the native launcher's data.
 """
@@ -20,6 +21,8 @@ from brokerlab.errors import BrokerlabError
 DEFAULT_KAFKA = "127.0.0.1:9092"
 DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/%2F"
 DEFAULT_MANAGEMENT = "http://127.0.0.1:15672"
+DEFAULT_MQTT = "mqtt://127.0.0.1:1883"
+DEFAULT_STOMP = "stomp://127.0.0.1:61613"
 _NAMESPACE_RE = re.compile(r"^[A-Za-z0-9._-]{0,40}$")
 # Client settings for managed clusters, passed through unchanged to confluent-kafka.
 _KAFKA_PASSTHROUGH = {
@@ -97,6 +100,8 @@ class Endpoints:
     rabbitmq_url: str
     rabbitmq_management_url: str
     source: str  # "environment", "native" or "default"
+    rabbitmq_mqtt_url: str = DEFAULT_MQTT
+    rabbitmq_stomp_url: str = DEFAULT_STOMP
 
     def kafka_config(self, **extra: object) -> dict[str, object]:
         """A confluent-kafka config dict: bootstrap servers, pass-through security settings, extras."""
@@ -135,6 +140,8 @@ def endpoints() -> Endpoints:
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or saved.get("kafka", DEFAULT_KAFKA)
     amqp = os.environ.get("RABBITMQ_URL") or saved.get("amqp", DEFAULT_AMQP)
     mgmt = os.environ.get("RABBITMQ_MANAGEMENT_URL") or saved.get("management", DEFAULT_MANAGEMENT)
+    mqtt = os.environ.get("RABBITMQ_MQTT_URL") or saved.get("mqtt") or DEFAULT_MQTT
+    stomp = os.environ.get("RABBITMQ_STOMP_URL") or saved.get("stomp") or DEFAULT_STOMP
     return Endpoints(
         kafka_bootstrap_servers=_validate_bootstrap(kafka),
         rabbitmq_url=_validate_url("RABBITMQ_URL", amqp, ("amqp", "amqps"), DEFAULT_AMQP),
@@ -142,4 +149,7 @@ def endpoints() -> Endpoints:
             "RABBITMQ_MANAGEMENT_URL", mgmt, ("http", "https"), DEFAULT_MANAGEMENT
         ).rstrip("/"),
         source=source,
+        rabbitmq_mqtt_url=_validate_url("RABBITMQ_MQTT_URL", mqtt, ("mqtt", "mqtts"), DEFAULT_MQTT),
+        rabbitmq_stomp_url=_validate_url("RABBITMQ_STOMP_URL", stomp, ("stomp", "stomp+ssl"),
+                                         DEFAULT_STOMP),
     )

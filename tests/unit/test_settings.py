@@ -7,7 +7,8 @@ import pytest
 from brokerlab import settings
 from brokerlab.errors import BrokerlabError
 
-ENV = ("KAFKA_BOOTSTRAP_SERVERS", "RABBITMQ_URL", "RABBITMQ_MANAGEMENT_URL", "BROKERLAB_NAMESPACE")
+ENV = ("KAFKA_BOOTSTRAP_SERVERS", "RABBITMQ_URL", "RABBITMQ_MANAGEMENT_URL", "BROKERLAB_NAMESPACE",
+       "RABBITMQ_MQTT_URL", "RABBITMQ_STOMP_URL")
 
 
 @pytest.fixture
@@ -24,6 +25,8 @@ def test_defaults_when_nothing_is_set(clean_env):
     assert eps.kafka_bootstrap_servers == "127.0.0.1:9092"
     assert eps.rabbitmq_url == "amqp://guest:guest@127.0.0.1:5672/%2F"
     assert eps.rabbitmq_management_url == "http://127.0.0.1:15672"
+    assert (eps.rabbitmq_mqtt_url, eps.rabbitmq_stomp_url) == ("mqtt://127.0.0.1:1883",
+                                                               "stomp://127.0.0.1:61613")
 
 
 def test_native_state_file_is_used(clean_env):
@@ -56,6 +59,7 @@ def test_environment_wins_over_state(clean_env, monkeypatch):
     ("RABBITMQ_URL", "amqp://127.0.0.1:70000/%2F", "amqp"),
     ("RABBITMQ_URL", "amqp:///%2F", "amqp"),
     ("RABBITMQ_MANAGEMENT_URL", "127.0.0.1:15672", "http"),
+    ("RABBITMQ_MQTT_URL", "tcp://127.0.0.1:1883", "mqtt"),
 ])
 def test_malformed_endpoints_get_a_clear_error(clean_env, monkeypatch, key, value, words):
     monkeypatch.setenv(key, value)

@@ -186,6 +186,9 @@ def render_properties(node_id: int, port: int, controller_port: int, log_dir: Pa
         "num.io.threads=4",
         "num.recovery.threads.per.data.dir=1",
         "auto.create.topics.enable=true",
+        # Lessons watch retention delete segments within seconds (defaults: 5 min and 1 min).
+        "log.retention.check.interval.ms=5000",
+        "log.segment.delete.delay.ms=1000",
     ]
     if len(settings.voters) > 1:
         # Notice a killed broker in ~3 s instead of 9 s, so the labs' failovers are quick to watch.

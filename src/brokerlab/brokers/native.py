@@ -180,8 +180,11 @@ class NativeDeployment:
         return time.monotonic() - t0
 
     def _write_endpoints(self) -> None:
+        first = self.rabbit[0].rabbit_ports
         data = {"kafka": self.bootstrap_servers, "amqp": self.amqp_url,
-                "management": self.management_url, "port_offset": self.port_offset}
+                "management": self.management_url, "port_offset": self.port_offset,
+                "mqtt": f"mqtt://127.0.0.1:{first.mqtt}" if first.mqtt else None,
+                "stomp": f"stomp://127.0.0.1:{first.stomp}" if first.stomp else None}
         (self.home / "endpoints.json").write_text(json.dumps(data, indent=2))
 
     def down(self, purge: bool = False) -> list[str]:
