@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from collections.abc import Sequence
 
-from brokerlab import doctor, settings
+from brokerlab import checks, claims, cleanup, doctor, settings
 from brokerlab.brokers import backend_for, kafka_native
 from brokerlab.errors import BrokerlabError
 
@@ -86,6 +87,43 @@ def cmd_fetch(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_progress(_: argparse.Namespace) -> int:
+    done = checks.progress()
+    print("Exercises:" if done else "Exercises: none attempted yet.")
+    for name, info in sorted(done.items()):
+        state = "passed" if info["passed"] else "not yet"
+        print(f"  {name:40s} {state:8s} ({info['attempts']} attempt(s))")
+    measured = claims.results()
+    print(f"The article's claims: {len(measured)} of {len(claims.CLAIMS)} measured on this machine.")
+    for c in claims.CLAIMS:
+        result = measured.get(c.id)
+        verdict = result.verdict.upper() if result else "not measured"
+        print(f"  {c.topic:40s} {verdict:13s} → {c.tested_in}")
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    ep = settings.endpoints()
+    prefix = settings.namespace()
+    if not prefix and ep.source == "environment":
+        raise BrokerlabError(
+            "Refusing to reset a cluster named by environment variables without a namespace: it "
+            "would delete everyone's topics and queues.",
+            "Set BROKERLAB_NAMESPACE to your prefix (e.g. alice-) and run it again.")
+    found = {**cleanup.kafka(ep, prefix, dry_run=not args.yes),
+             **cleanup.rabbitmq(ep, prefix, dry_run=not args.yes)}
+    scope = f"names starting with {prefix!r}" if prefix else "every non-internal name"
+    verb = "Deleted" if args.yes else "Would delete"
+    for kind, names in found.items():
+        print(f"{verb} {len(names)} {kind} ({scope}){': ' + ', '.join(names) if names else ''}")
+    if args.progress and args.yes:
+        shutil.rmtree(settings.data_dir() / "progress", ignore_errors=True)
+        print("Deleted your recorded progress and claim verdicts.")
+    if not args.yes:
+        print("Nothing deleted yet: run `brokerlab reset --yes` to do it.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="brokerlab", description="Start, stop and inspect the course's Kafka and RabbitMQ.")
@@ -116,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="check Java, rabbitmq-server, jars, ports, memory, disk")
     p.add_argument("--port-offset", type=int, default=None)
     p.set_defaults(func=cmd_doctor)
+    p = sub.add_parser("progress", help="exercises passed and the article's claims you measured")
+    p.set_defaults(func=cmd_progress)
+    p = sub.add_parser("reset", help="delete every topic, group, queue and exchange the course made")
+    p.add_argument("--yes", action="store_true", help="really delete (default: show what would go)")
+    p.add_argument("--progress", action="store_true", help="also forget recorded progress")
+    p.set_defaults(func=cmd_reset)
     p = sub.add_parser("fetch", help="resolve and cache the pinned Kafka jars (needs Maven)")
     p.set_defaults(func=cmd_fetch)
     return parser

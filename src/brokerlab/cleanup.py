@@ -1,0 +1,64 @@
+"""Delete what the course created: topics, consumer groups, queues and exchanges by name prefix."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import requests
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
+from brokerlab.errors import BrokerlabError
+from brokerlab.settings import Endpoints
+
+TIMEOUT = 15
+
+
+def _owned(name: str, prefix: str) -> bool:
+    """A course object: starts with the prefix and is not one of the brokers' own."""
+    return name.startswith(prefix) and not name.startswith(("__", "amq.")) and name != ""
+
+
+def kafka(ep: Endpoints, prefix: str, dry_run: bool = False) -> dict[str, list[str]]:
+    """Delete every topic and consumer group whose name starts with ``prefix``."""
+    admin = AdminClient(ep.kafka_config())
+    topics = [t for t in admin.list_topics(timeout=TIMEOUT).topics if _owned(t, prefix)]
+    groups_listing = admin.list_consumer_groups(request_timeout=TIMEOUT).result(timeout=TIMEOUT)
+    groups = [g.group_id for g in groups_listing.valid if _owned(g.group_id, prefix)]
+    if dry_run:
+        return {"topics": topics, "groups": groups}
+    if topics:
+        for future in admin.delete_topics(topics, operation_timeout=TIMEOUT).values():
+            future.result(timeout=TIMEOUT)
+    if groups:
+        for future in admin.delete_consumer_groups(groups, request_timeout=TIMEOUT).values():
+            try:
+                future.result(timeout=TIMEOUT)
+            except KafkaException as exc:  # a group with live members cannot be deleted
+                raise BrokerlabError(
+                    f"Could not delete consumer group: {exc}",
+                    "Close the consumers using it (restart the kernel), then retry.",
+                ) from exc
+    return {"topics": topics, "groups": groups}
+
+
+def rabbitmq(ep: Endpoints, prefix: str, vhost: str = "/", dry_run: bool = False) -> dict[str, list[str]]:
+    """Delete every queue and exchange whose name starts with ``prefix`` (management API)."""
+    base, auth, v = ep.rabbitmq_management_url, ep.management_auth, quote(vhost, safe="")
+    deleted: dict[str, list[str]] = {"queues": [], "exchanges": []}
+    for kind in ("queues", "exchanges"):
+        try:
+            items = requests.get(f"{base}/api/{kind}/{v}", auth=auth, timeout=TIMEOUT).json()
+        except (requests.RequestException, ValueError) as exc:
+            raise BrokerlabError(f"The management API at {base} did not answer: {exc}",
+                                 "Check it with `brokerlab status`.") from exc
+        for item in items:
+            name = item["name"]
+            if _owned(name, prefix) and not dry_run:
+                reply = requests.delete(f"{base}/api/{kind}/{v}/{quote(name, safe='')}", auth=auth,
+                                        timeout=TIMEOUT)
+                if reply.status_code not in (204, 404):
+                    raise BrokerlabError(f"Deleting {kind[:-1]} {name!r} failed: HTTP {reply.status_code}")
+            if _owned(name, prefix):
+                deleted[kind].append(name)
+    return deleted
