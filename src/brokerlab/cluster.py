@@ -17,6 +17,7 @@ import requests
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
+from brokerlab import settings
 from brokerlab.brokers import native
 from brokerlab.brokers.kafka_native import KafkaNode
 from brokerlab.brokers.node import BrokerNode
@@ -31,6 +32,14 @@ class Cluster:
     """Node handles and leader lookups for the native 3+3 cluster."""
 
     def __init__(self, deployment: native.NativeDeployment | None = None) -> None:
+        if settings.endpoints().source == "environment":
+            raise BrokerlabError(
+                "This lab kills and restarts broker nodes, so it runs only on the course's own "
+                "local 3-node cluster, not on a shared cluster named by KAFKA_BOOTSTRAP_SERVERS / "
+                "RABBITMQ_URL.",
+                "Run it on your own machine (unset those variables), or follow along with the "
+                "instructor's screen.",
+            )
         self.deployment = deployment or native.cluster()
 
     @property

@@ -98,3 +98,11 @@ def test_worker_output_is_captured():
 def test_load_solution_errors_clearly():
     with pytest.raises(BrokerlabError, match="No reference solution"):
         checks.load_solution("does-not-exist")
+
+
+def test_failure_labs_refuse_a_shared_cluster(monkeypatch):
+    from brokerlab.cluster import Cluster
+
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "shared.example:9092")
+    with pytest.raises(BrokerlabError, match="shared cluster"):
+        Cluster()
