@@ -2,7 +2,7 @@
 # Idempotent set-up for the course: system packages (when missing), .venv, the brokerlab package,
 # and the pinned Kafka jars. A second run does no network work.
 #   scripts/setup.sh            what the course needs
-#   scripts/setup.sh --test     plus the test tools (kcat)
+#   scripts/setup.sh --test     plus the test tools (kcat, Chromium for the browser test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,7 +39,10 @@ missing=()
 java_ok || missing+=("openjdk-17-jre-headless")
 rabbit_ok || missing+=("rabbitmq-server")
 command -v mvn >/dev/null || jars_cached || missing+=("maven")
-if [ "$want_test_tools" = 1 ]; then command -v kcat >/dev/null || missing+=("kcat"); fi
+if [ "$want_test_tools" = 1 ]; then
+  command -v kcat >/dev/null || missing+=("kcat")
+  command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing+=("chromium")
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -56,7 +59,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   else
     echo "[setup] Missing: ${missing[*]}" >&2
     echo "  Debian/Ubuntu: sudo apt-get install -y ${missing[*]}" >&2
-    echo "  macOS:         brew install openjdk@17 rabbitmq maven kcat" >&2
+    echo "  macOS:         brew install openjdk@17 rabbitmq maven kcat; brew install --cask chromium" >&2
     echo "  Or use Docker instead: docker compose up -d --wait (see README)." >&2
     exit 1
   fi

@@ -36,8 +36,9 @@ class CheckResult:
 class Feedback:
     """Collects named expectations; every failed one becomes a specific hint."""
 
-    def __init__(self, exercise: str) -> None:
+    def __init__(self, exercise: str, record: bool = True) -> None:
         self.exercise = exercise
+        self.record = record  # False for reference-solution runs: they are not the learner's progress
         self.lines: list[str] = []
         self.failed = 0
 
@@ -61,7 +62,8 @@ class Feedback:
     def result(self) -> CheckResult:
         passed = self.failed == 0 and bool(self.lines)
         result = CheckResult(self.exercise, passed, self.lines)
-        _record_progress(self.exercise, passed)
+        if self.record:
+            _record_progress(self.exercise, passed)
         return result
 
 

@@ -48,6 +48,13 @@ def test_feedback_passes_only_when_every_expectation_holds():
     assert checks.progress()["ex1"] == {**checks.progress()["ex1"], "passed": True, "attempts": 2}
 
 
+def test_reference_runs_do_not_count_as_the_learners_progress():
+    fb = checks.Feedback("ex-ref", record=False)
+    fb.expect(True, "fine", "x")
+    assert fb.result().passed
+    assert "ex-ref" not in checks.progress()
+
+
 def test_an_empty_check_cannot_pass():
     assert not checks.Feedback("empty").result().passed
 
