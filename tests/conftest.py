@@ -28,6 +28,12 @@ def choose_source(env: dict[str, str], native_up: bool, docker_up: bool) -> str:
     return "native"
 
 
+@pytest.fixture(autouse=True)
+def private_progress(monkeypatch, tmp_path_factory):
+    """Checker runs in tests must not show up as the learner's own progress."""
+    monkeypatch.setenv("BROKERLAB_PROGRESS_DIR", str(tmp_path_factory.mktemp("progress")))
+
+
 @pytest.fixture(scope="session")
 def brokers() -> Iterator[Endpoints]:
     """Endpoints of one live Kafka and one live RabbitMQ for the whole test session."""

@@ -68,7 +68,7 @@ class Feedback:
 
 
 def _progress_path() -> Path:
-    return settings.data_dir() / "progress" / "exercises.json"
+    return settings.progress_dir() / "exercises.json"
 
 
 def progress() -> dict[str, dict]:

@@ -86,7 +86,7 @@ def claim(claim_id: str) -> Claim:
 
 
 def _store() -> Path:
-    return settings.data_dir() / "progress" / "claims.json"
+    return settings.progress_dir() / "claims.json"
 
 
 def results() -> dict[str, Result]:

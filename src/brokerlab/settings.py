@@ -50,6 +50,13 @@ def data_dir() -> Path:
     return Path.home() / ".local" / "share" / "brokerlab"
 
 
+def progress_dir() -> Path:
+    """Where exercise progress and claim verdicts are kept: ``$BROKERLAB_PROGRESS_DIR`` or
+    ``<data dir>/progress``."""
+    override = os.environ.get("BROKERLAB_PROGRESS_DIR")
+    return Path(override).expanduser() if override else data_dir() / "progress"
+
+
 def namespace() -> str:
     """The validated ``BROKERLAB_NAMESPACE`` prefix ('' when unset)."""
     value = os.environ.get("BROKERLAB_NAMESPACE", "")
