@@ -7,8 +7,11 @@ an append-only file that survives the worker being killed — the "side effect" 
 
 from __future__ import annotations
 
+import atexit
+import functools
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -96,10 +99,20 @@ def _run(target: Callable[..., Any], log: str, args: tuple, kwargs: dict) -> Non
     target(*args, **kwargs)
 
 
+@functools.cache
+def _scratch() -> Path:
+    """One temporary directory per kernel for worker logs and ledgers, removed when it exits."""
+    path = Path(tempfile.mkdtemp(prefix="brokerlab-workers-"))
+    main_pid = os.getpid()
+    # Forked workers inherit atexit handlers; only the process that made the directory removes it.
+    atexit.register(lambda: os.getpid() == main_pid and shutil.rmtree(path, ignore_errors=True))
+    return path
+
+
 def start(target: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: Any) -> Worker:
     """Run ``target(*args, **kwargs)`` in a new process and return its handle at once."""
     name = name or getattr(target, "__name__", "worker")
-    log = Path(tempfile.mkstemp(prefix=f"brokerlab-{name}-", suffix=".log")[1])
+    log = Path(tempfile.mkstemp(prefix=f"{name}-", suffix=".log", dir=_scratch())[1])
     ctx = multiprocessing.get_context("fork")
     process = ctx.Process(target=_run, args=(target, str(log), args, kwargs), name=name, daemon=True)
     process.start()
@@ -110,7 +123,7 @@ class Ledger:
     """An append-only record of processed message ids, shared by processes, crash-safe per line."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path or Path(tempfile.mkstemp(prefix="brokerlab-ledger-", suffix=".txt")[1])
+        self.path = path or Path(tempfile.mkstemp(prefix="ledger-", suffix=".txt", dir=_scratch())[1])
 
     def record(self, item: str) -> None:
         """Append one id and force it to disk (what a real side effect would be)."""
