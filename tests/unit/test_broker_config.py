@@ -65,6 +65,7 @@ def test_rabbit_conf_binds_everything_to_loopback():
     assert all("127.0.0.1" in line for line in listeners)
     assert "vm_memory_high_watermark.absolute = 384MiB" in conf
     assert "cluster_formation" not in conf
+    assert "management.sample_retention_policies.basic.minute = 1" in conf
 
 
 def test_rabbit_cluster_conf_lists_peers():
