@@ -1,0 +1,266 @@
+"""Checker for notebook 02's exercise: per-partition consumer lag of a group, on the live cluster.
+
+The checker builds a scenario whose answer it knows, runs the learner's
+``partition_lag(config, group, topic)`` against it, compares, and deletes the scenario again:
+
+    partition  records  deleted  committed  lag
+    0          8        0        5          3
+    1          6        2        none       4    (no commit: counts from the low watermark, 2)
+    2          5        0        5          0
+    3          9        0        1          8
+    4          3        0        none       3
+
+Every mismatch becomes a specific hint (missing partitions, off by one, a total instead of a dict,
+OFFSET_INVALID, position instead of committed, counting from 0 instead of the low watermark).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from brokerlab.checks import CheckResult, Feedback
+from brokerlab.errors import BrokerlabError
+from brokerlab.settings import Endpoints, endpoints, ns
+
+EXERCISE = "02_consumer_lag"
+OFFSET_INVALID = -1001  # what committed() and position() return when there is no offset
+FIX = "Check the brokers with `brokerlab status` (start them with `brokerlab up`), then run the cell again."
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One partition of the scenario: how many records, how many deleted, what the group committed."""
+
+    records: int
+    deleted: int
+    committed: int | None
+
+    @property
+    def lag(self) -> int:
+        start = self.committed if self.committed is not None else self.deleted
+        return self.records - start
+
+
+SCENARIO: tuple[Slot, ...] = (
+    Slot(records=8, deleted=0, committed=5),
+    Slot(records=6, deleted=2, committed=None),
+    Slot(records=5, deleted=0, committed=5),
+    Slot(records=9, deleted=0, committed=1),
+    Slot(records=3, deleted=0, committed=None),
+)
+
+
+def expected_lags(scenario: tuple[Slot, ...] = SCENARIO) -> dict[int, int]:
+    """The right answer for the scenario: {partition: lag}."""
+    return {p: slot.lag for p, slot in enumerate(scenario)}
+
+
+def _wait(futures: dict, what: str, timeout: float = 15.0) -> None:
+    for future in futures.values():
+        try:
+            future.result(timeout=timeout)
+        except (KafkaException, TimeoutError) as exc:
+            raise BrokerlabError(f"The checker could not {what} on Kafka: {exc}", FIX) from None
+
+
+def _setup(ep: Endpoints, admin: AdminClient, topic: str, group: str) -> None:
+    _wait(admin.create_topics([NewTopic(topic, num_partitions=len(SCENARIO))], operation_timeout=10),
+          f"create topic {topic!r}")
+    producer = Producer(ep.kafka_config(**{"acks": "all", "message.timeout.ms": 15000}))
+    failures: list[KafkaError] = []
+    deadline = time.monotonic() + 15
+    for partition, slot in enumerate(SCENARIO):
+        for i in range(slot.records):
+            while True:  # the topic's metadata may take a moment to reach the producer
+                try:
+                    producer.produce(topic, value=f"record {i}".encode(), partition=partition,
+                                     on_delivery=lambda err, _msg: err and failures.append(err))
+                    break
+                except BufferError:
+                    producer.poll(0.2)
+    while producer.flush(1) and time.monotonic() < deadline:
+        pass
+    if len(producer) or failures:
+        raise BrokerlabError(f"The checker could not write its records to {topic!r} "
+                             f"({failures[0] if failures else 'timed out'}).", FIX)
+    deletions = [TopicPartition(topic, p, slot.deleted) for p, slot in enumerate(SCENARIO) if slot.deleted]
+    if deletions:
+        _wait(admin.delete_records(deletions, operation_timeout=10), "delete the first records")
+    commits = [TopicPartition(topic, p, slot.committed) for p, slot in enumerate(SCENARIO)
+               if slot.committed is not None]
+    _wait(admin.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(group, commits)]),
+          f"commit offsets for group {group!r}")
+
+
+def _committed_now(admin: AdminClient, group: str, topic: str) -> dict[int, int] | None:
+    """The group's committed offsets on ``topic`` (None when the broker cannot say)."""
+    try:
+        reply = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group]
+        listed = reply.result(timeout=15).topic_partitions or []
+    except (KafkaException, TimeoutError):
+        return None
+    return dict(sorted((tp.partition, tp.offset) for tp in listed if tp.topic == topic and tp.offset >= 0))
+
+
+def _teardown(admin: AdminClient, topic: str, group: str) -> None:
+    """Best effort: delete the scenario's group (retrying while a member leaves) and topic."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            admin.delete_consumer_groups([group], request_timeout=5)[group].result(timeout=10)
+            break
+        except KafkaException as exc:
+            if exc.args[0].code() in (KafkaError.GROUP_ID_NOT_FOUND,):
+                break
+            time.sleep(0.5)  # NON_EMPTY_GROUP: a learner's consumer is still leaving
+        except TimeoutError:
+            break
+    with contextlib.suppress(KafkaException, TimeoutError):
+        admin.delete_topics([topic], operation_timeout=10)[topic].result(timeout=15)
+
+
+def _call_bounded(fb: Feedback, fn: Callable[..., Any], args: tuple, timeout: float) -> tuple[bool, Any]:
+    """``fb.call`` with a deadline: a function that blocks for ever becomes a hint, not a hung cell."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn(*args)
+        except BaseException as exc:  # handed back to fb.call below, which turns it into a hint
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="partition_lag", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        fb.expect(False, "", f"Your function did not return within {timeout:.0f} s. Give every call a "
+                             "timeout (list_topics(topic, timeout=10), committed(..., timeout=10), "
+                             "get_watermark_offsets(..., timeout=10)) and do not poll() in a loop.")
+        return False, None
+
+    def replay() -> Any:
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    return fb.call(replay)
+
+
+def _table(expected: dict[int, int], got: dict) -> str:
+    return "; ".join(f"partition {p}: expected {lag}, got {got.get(p, 'nothing')}"
+                     for p, lag in expected.items())
+
+
+def judge(fb: Feedback, got: Any, scenario: tuple[Slot, ...] = SCENARIO) -> bool:
+    """Compare the learner's answer with the scenario's lags; every kind of mistake gets its hint."""
+    expected = expected_lags(scenario)
+    total = sum(expected.values())
+    no_commit = sorted(p for p, s in enumerate(scenario) if s.committed is None)
+    if isinstance(got, bool) or not isinstance(got, dict):
+        if isinstance(got, int) and not isinstance(got, bool):
+            same = " (that is the total over all partitions)" if got == total else ""
+            return fb.expect(False, "", f"You returned one number, {got}{same}. Return one entry per "
+                                        f"partition instead, a dict {{partition: lag}}: here {expected}.")
+        return fb.expect(False, "", f"Return a dict {{partition number: lag}}; your function returned "
+                                    f"a {type(got).__name__}: {got!r}.")
+    bad_keys = [k for k in got if isinstance(k, bool) or not isinstance(k, int)]
+    if bad_keys:
+        return fb.expect(False, "", f"The keys must be partition numbers (int), e.g. 0, 1, 2; got "
+                                    f"{bad_keys!r}. Use TopicPartition.partition.")
+    bad_values = {k: v for k, v in got.items() if isinstance(v, bool) or not isinstance(v, int)}
+    if bad_values:
+        return fb.expect(False, "", f"The lags must be whole numbers (int); got {bad_values!r}.")
+
+    missing = sorted(set(expected) - set(got))
+    extra = sorted(set(got) - set(expected))
+    if extra:
+        fb.expect(False, "", f"The topic has partitions {sorted(expected)}, but your dict also has {extra}. "
+                             "Take the partitions from list_topics(topic).topics[topic].partitions.")
+    if missing and set(missing) <= set(no_commit):
+        fb.expect(False, "", f"Partition(s) {missing} are missing: the group never committed there "
+                             f"(committed() gives offset {OFFSET_INVALID}, OFFSET_INVALID). It has not "
+                             "read them at all, so their lag is every record still in the partition: "
+                             f"high watermark - low watermark. Expected {expected}.")
+    elif missing:
+        fb.expect(False, "", f"Partition(s) {missing} are missing. Report every partition of the "
+                             f"topic: expected {expected}, got {got}.")
+
+    common = {p: got[p] - expected[p] for p in expected if p in got}
+    wrong = {p: d for p, d in common.items() if d != 0}
+    if not wrong:
+        if missing or extra:
+            return False  # the hint is already recorded above
+        return fb.expect(True, f"The lag of every partition is right: {expected} (total {total}).", "")
+
+    diffs = set(wrong.values())
+    invalid = [p for p in common if got[p] >= abs(OFFSET_INVALID)]
+    caught_up = [p for p in common if p not in invalid]
+    if len(wrong) == len(common) and diffs in ({1}, {-1}):
+        fb.expect(False, "", f"Every lag is off by {diffs.pop():+d}. The committed offset is the NEXT "
+                             "offset the group will read (not the last one it read), and the high "
+                             "watermark is the offset the NEXT record will get. So lag = high - committed, "
+                             f"with no +1 or -1. {_table(expected, got)}.")
+    elif caught_up and sum(expected[p] for p in caught_up) > 0 and all(got[p] == 0 for p in caught_up):
+        fb.expect(False, "", "All your lags are 0 (or over 1000), but the group is behind. Did you consume "
+                             "and then read position()? A consumer that has just read everything is caught "
+                             "up, and where it fetched nothing its position is -1001. The group's lag is "
+                             "measured from its committed offsets (Consumer.committed) and nothing should "
+                             f"be consumed. {_table(expected, got)}.")
+    elif invalid:
+        fb.expect(False, "", f"Some lags are over 1000: you subtracted {OFFSET_INVALID} (OFFSET_INVALID, "
+                             "'no offset'). committed() returns it where the group never committed, and "
+                             "position() returns it before a consumer has fetched anything. Use "
+                             "committed(), and the low watermark where there is no commit. "
+                             f"{_table(expected, got)}.")
+    else:
+        from_zero = [p for p in no_commit if p in wrong and got[p] == scenario[p].records]
+        if from_zero:
+            p = from_zero[0]
+            fb.expect(False, "", f"Partition {p} has no commit and its first {scenario[p].deleted} records "
+                                 f"were deleted: its low watermark is {scenario[p].deleted}, not 0. Count "
+                                 "from the low watermark (get_watermark_offsets gives (low, high)): "
+                                 f"expected {expected[p]}, got {got[p]}.")
+        committed_ignored = [p for p, s in enumerate(scenario) if s.committed is not None and p in wrong
+                             and got[p] == s.records - s.deleted and s.committed != s.deleted]
+        if committed_ignored:
+            fb.expect(False, "", f"Partition(s) {committed_ignored}: your lag counts the whole partition "
+                                 "(high - low), but the group committed an offset there. Subtract the "
+                                 f"committed offset from the high watermark. {_table(expected, got)}.")
+        if not from_zero and not committed_ignored:
+            fb.expect(False, "", f"Some lags are wrong. Lag = high watermark - committed offset, or "
+                                 f"high - low where the group never committed. {_table(expected, got)}.")
+    return False
+
+
+def check_partition_lag(fn: Callable[[dict, str, str], dict[int, int]], ep: Endpoints | None = None,
+                        timeout: float = 30.0, record: bool = True) -> CheckResult:
+    """Run ``fn(config, group, topic)`` on a fresh scenario with known lags; say what is right or wrong."""
+    ep = ep or endpoints()
+    admin = AdminClient(ep.kafka_config(**{"socket.timeout.ms": 10000}))
+    run = uuid.uuid4().hex[:8]
+    topic, group = ns(f"exercise-lag-{run}"), ns(f"exercise-lag-group-{run}")
+    fb = Feedback(EXERCISE, record=record)
+    try:
+        _setup(ep, admin, topic, group)
+        before = _committed_now(admin, group, topic)
+        ok, got = _call_bounded(fb, fn, (ep.kafka_config(), group, topic), timeout)
+        if ok:
+            judge(fb, got)
+            after = _committed_now(admin, group, topic)
+            fb.expect(before is None or after is None or before == after,
+                      "Your function left the group's committed offsets as they were.",
+                      f"Your function changed the group's committed offsets (before {before}, after "
+                      f"{after}). Measuring lag must not move them: create the Consumer with "
+                      "'enable.auto.commit': False, and do not consume or commit.")
+    finally:
+        _teardown(admin, topic, group)
+    return fb.result()
