@@ -13,6 +13,9 @@ fi
 cleanup() { if [ "$started" = 1 ]; then $BL down; fi; }
 trap cleanup EXIT
 
+# Benchmarks run their CI-sized variant (same code paths, shorter runs) unless told otherwise.
+export BROKERLAB_BENCH_MODE="${BROKERLAB_BENCH_MODE:-quick}"
+
 .venv/bin/ruff check src tests notebooks labs
 # One pytest run: unit and integration tests, then nbval executes every notebook top to bottom.
 .venv/bin/pytest tests notebooks labs \
