@@ -1,0 +1,58 @@
+"""binder/start returns at once, runs the given command, and the brokers come up behind it."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from brokerlab.brokers import native
+from brokerlab.errors import BrokerlabError
+from brokerlab.settings import data_dir
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+OFFSET = "1200"  # clear of the course's own brokers and the other tests' ports
+
+
+def test_start_script_launches_brokers_in_the_background(tmp_path):
+    (tmp_path / "cache").symlink_to(data_dir() / "cache")
+    env = {**os.environ, "BROKERLAB_DATA_DIR": str(tmp_path), "BROKERLAB_PORT_OFFSET": OFFSET,
+           "TMPDIR": str(tmp_path), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    try:
+        t0 = time.monotonic()
+        result = subprocess.run([str(ROOT / "binder" / "start"), "echo", "the notebook server runs"],
+                                capture_output=True, text=True, env=env, timeout=30)
+        handed_over = time.monotonic() - t0
+        assert result.returncode == 0 and result.stdout.strip() == "the notebook server runs"
+        assert handed_over < 10, f"start took {handed_over:.1f} s to hand over"
+        deadline = time.monotonic() + 120
+        status: dict = {}
+        while time.monotonic() < deadline:
+            out = subprocess.run([sys.executable, "-m", "brokerlab.cli", "status", "--json"],
+                                 capture_output=True, text=True, env=env, timeout=60)
+            status = json.loads(out.stdout)
+            if status["kafka"]["up"] and status["rabbitmq"]["up"]:
+                break
+            time.sleep(2)
+        log = (tmp_path / "brokerlab-up.log").read_text() if (tmp_path / "brokerlab-up.log").exists() else ""
+        assert status["kafka"]["up"] and status["rabbitmq"]["up"], log
+        assert status["kafka"]["bootstrap_servers"] == f"127.0.0.1:{9092 + int(OFFSET)}"
+    finally:
+        stop_when_idle(native.single(int(OFFSET), data=tmp_path))
+
+
+def stop_when_idle(deployment: native.NativeDeployment, timeout: float = 120) -> None:
+    """Stop the brokers once the background `brokerlab up` has let go of its lock."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            deployment.down()
+            return
+        except BrokerlabError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
