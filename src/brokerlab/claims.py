@@ -17,6 +17,8 @@ from brokerlab.errors import BrokerlabError
 
 Verdict = Literal["confirmed", "refuted", "half-true", "depends"]
 VERDICTS: tuple[Verdict, ...] = ("confirmed", "refuted", "half-true", "depends")
+VERDICT_COLOURS: dict[str, str] = {"confirmed": "#2e7d32", "refuted": "#c62828", "half-true": "#ef6c00",
+                                   "depends": "#1565c0"}
 
 
 @dataclass(frozen=True)
@@ -122,8 +124,7 @@ def show(result: Result) -> None:
     from IPython.display import HTML, display
 
     c = claim(result.claim_id)
-    colour = {"confirmed": "#2e7d32", "refuted": "#c62828", "half-true": "#ef6c00",
-              "depends": "#1565c0"}[result.verdict]
+    colour = VERDICT_COLOURS[result.verdict]
     rows = "".join(f"<tr><td>{escape(str(k))}</td><td>{escape(str(v))}</td></tr>"
                    for k, v in result.evidence.items())
     html = (f"<div style='border-left:6px solid {colour};padding:4px 10px'>"
