@@ -358,3 +358,20 @@ def test_kafka_container_runs_apache_kafka_in_kraft_mode(offline_testcontainers:
     assert f"HOST://:{containers.KAFKA_PORT}" in env["KAFKA_LISTENERS"].split(",")
     assert "KAFKA_ADVERTISED_LISTENERS" not in env  # written once the mapped port is known
     assert containers.START_SCRIPT in " ".join(kafka._command)
+
+
+def test_environment_endpoints_select_the_external_backend(monkeypatch):
+    import argparse
+
+    from brokerlab.brokers import backend_for, external, native
+
+    monkeypatch.delenv("BROKERLAB_BACKEND", raising=False)
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "class-server:9092")
+    args = argparse.Namespace(backend=None, port_offset=None, cluster=False)
+    backend = backend_for(args)
+    assert isinstance(backend, external.ExternalBackend)
+    with pytest.raises(BrokerlabError, match="--purge"):
+        backend.down(purge=True)
+    assert backend.down() == []  # nothing of ours to stop
+    args.backend = "native"  # an explicit choice still wins
+    assert isinstance(backend_for(args), native.NativeDeployment)

@@ -1,5 +1,6 @@
 """Where brokers come from. One interface — ``up``, ``down``, ``status`` — over the backends:
-native (default), compose (Docker Compose), and, for tests, testcontainers and external."""
+native (default), compose (Docker Compose), external (a cluster named by environment variables),
+and, for tests, testcontainers."""
 
 from __future__ import annotations
 
@@ -11,9 +12,13 @@ from brokerlab.errors import BrokerlabError
 
 def backend_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The backend a CLI command acts on: ``--backend``, else ``$BROKERLAB_BACKEND``, else native."""
-    from brokerlab.brokers import compose, native
+    from brokerlab.brokers import compose, external, native
+    from brokerlab.settings import endpoints
 
-    name = args.backend or os.environ.get("BROKERLAB_BACKEND", "native")
+    name = args.backend or os.environ.get("BROKERLAB_BACKEND")
+    if name is None and not args.cluster and endpoints().source == "environment":
+        return external.ExternalBackend()  # the environment names a cluster: use it, start nothing
+    name = name or "native"
     if name == "native":
         return native.cluster(args.port_offset) if args.cluster else native.single(args.port_offset)
     if name == "compose":
