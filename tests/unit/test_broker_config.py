@@ -95,10 +95,12 @@ def test_prepare_writes_cookie_readonly(tmp_path):
     assert "rabbitmq_mqtt" in (node.home / "enabled_plugins").read_text()
 
 
-def test_a_running_deployment_remembers_its_port_offset(tmp_path, monkeypatch):
+def test_a_deployment_remembers_its_port_offset(tmp_path, monkeypatch):
     monkeypatch.delenv("BROKERLAB_PORT_OFFSET", raising=False)
     home = tmp_path / "run" / "single"
     home.mkdir(parents=True)
-    (home / "endpoints.json").write_text('{"port_offset": 100}')
+    (home / native.OFFSET_FILE).write_text("100")
     assert native.single(data=tmp_path).kafka[0].port == 9192
     assert native.single(0, data=tmp_path).kafka[0].port == 9092  # an explicit offset wins
+    # A cluster never started here follows the single deployment's offset.
+    assert native.cluster(data=tmp_path).kafka[0].port == 19192

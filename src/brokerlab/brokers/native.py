@@ -33,6 +33,7 @@ from brokerlab.roundtrip import kafka_roundtrip, rabbitmq_roundtrip
 
 MAX_PORT_OFFSET = 3900  # keeps the highest port (STOMP, 61613) under 65536
 START_TIMEOUT = 90.0  # seconds a node may take to open its port on a slow machine
+OFFSET_FILE = "port_offset"  # the offset a deployment was started with
 Progress = Callable[[str], None]
 
 
@@ -91,6 +92,7 @@ class NativeDeployment:
     def up(self, progress: Progress = print) -> UpReport:
         """Start whatever is not running, wait for real round trips; idempotent."""
         with self._locked():
+            (self.home / OFFSET_FILE).write_text(str(self.port_offset))
             if self.is_up():
                 self._write_endpoints()
                 return UpReport(already_up=True)
@@ -258,15 +260,13 @@ def _identity(home: Path) -> dict[str, str]:
 
 
 def port_offset(value: int | None = None, home: Path | None = None) -> int:
-    """The port shift: ``--port-offset``, else ``$BROKERLAB_PORT_OFFSET``, else the one the running
-    deployment in ``home`` was started with, else 0."""
+    """The port shift: ``--port-offset``, else ``$BROKERLAB_PORT_OFFSET``, else the one the
+    deployment in ``home`` (or, for a new cluster, the single deployment beside it) was last
+    started with — kept across ``down``, forgotten by ``--purge`` — else 0."""
     raw: object = value if value is not None else os.environ.get("BROKERLAB_PORT_OFFSET")
     if raw is None and home is not None:
-        try:
-            raw = json.loads((home / "endpoints.json").read_text()).get("port_offset", 0)
-        except (OSError, ValueError):
-            raw = 0
-    raw = 0 if raw is None else raw
+        remembered = [h / OFFSET_FILE for h in (home, home.parent / "single") if (h / OFFSET_FILE).is_file()]
+        raw = remembered[0].read_text().strip() if remembered else 0
     try:
         offset = int(raw)  # type: ignore[call-overload]
     except (TypeError, ValueError):
