@@ -1,0 +1,67 @@
+"""Run the real ``rabbitmqctl`` against one of the course's own RabbitMQ nodes.
+
+Some settings have no HTTP endpoint in the management API — the memory high watermark is one.
+For those the labs call the CLI that ships with RabbitMQ, with the node's own environment
+(``HOME`` holds its Erlang cookie, ``ERL_EPMD_PORT`` points at the course's private epmd), exactly
+as an operator would on a server:
+
+    from brokerlab import rabbitctl
+    from brokerlab.brokers import native
+    node = native.single().rabbit[0]
+    rabbitctl.set_memory_watermark(node, 200 * 2**20)   # bytes, absolute
+    rabbitctl.restore_memory_watermark(node)            # back to the configured limit
+
+Each call starts an Erlang VM (1–2 s). Only the native backend has a node handle to call; for any
+other backend the labs explain the step instead of running it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from brokerlab.brokers.rabbitmq_native import RabbitNode, server_script
+from brokerlab.errors import BrokerlabError
+
+TIMEOUT = 60.0
+
+
+def ctl_script() -> str:
+    """The real ``rabbitmqctl`` script, next to the real ``rabbitmq-server``."""
+    path = Path(server_script()).with_name("rabbitmqctl")
+    if not path.is_file():
+        raise BrokerlabError(f"rabbitmqctl is not installed next to {server_script()}.",
+                             "Install the rabbitmq-server package (it ships rabbitmqctl).")
+    return str(path)
+
+
+def run(node: RabbitNode, *args: str, timeout: float = TIMEOUT) -> str:
+    """``rabbitmqctl -n <node> <args…>`` with the node's environment; returns its output."""
+    command = [ctl_script(), "-n", node.nodename, *args]
+    try:
+        done = subprocess.run(command, env=node.environment(), capture_output=True, text=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise BrokerlabError(f"rabbitmqctl {' '.join(args)} did not finish within {timeout:.0f} s.",
+                             "Check the node with `brokerlab status`.") from None
+    if done.returncode != 0:
+        raise BrokerlabError(
+            f"rabbitmqctl {' '.join(args)} failed (exit {done.returncode}): "
+            f"{(done.stderr or done.stdout).strip()[-800:]}",
+            "Check the node with `brokerlab status`; start it with `brokerlab up`.")
+    return done.stdout
+
+
+def set_memory_watermark(node: RabbitNode, limit_bytes: int) -> None:
+    """Set the node's memory high watermark to an absolute number of bytes (until it restarts)."""
+    if limit_bytes < 16 * 2**20:
+        raise BrokerlabError(f"A watermark of {limit_bytes} bytes is too low to be useful.",
+                             "Use at least 16 MiB.")
+    run(node, "set_vm_memory_high_watermark", "absolute", str(int(limit_bytes)))
+
+
+def restore_memory_watermark(node: RabbitNode) -> int:
+    """Put the watermark back to what the course configured for this node; returns it in bytes."""
+    limit = node.memory_limit_mib * 2**20
+    run(node, "set_vm_memory_high_watermark", "absolute", str(limit))
+    return limit

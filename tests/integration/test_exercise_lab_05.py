@@ -1,0 +1,67 @@
+"""Lab 05 checker: rejects graphs that drop, over-match or catch-all; accepts the reference."""
+
+import pytest
+
+from brokerlab import checks
+from brokerlab.exercises import lab_05_complex_routing as lab05
+
+pytestmark = pytest.mark.integration
+
+
+def build(channel, names, billing=("order.created.*", "order.cancelled.*"), audit=("payment.#",),
+          alternate=True, catch_all=False):
+    q = names["queues"]
+    channel.exchange_declare(names["alternate"], "fanout")
+    channel.queue_declare(q["unrouted"])
+    channel.queue_bind(q["unrouted"], names["alternate"], "")
+    arguments = {"alternate-exchange": names["alternate"]} if alternate else {}
+    channel.exchange_declare(names["exchange"], "topic", arguments=arguments)
+    if catch_all:
+        channel.queue_bind(q["unrouted"], names["exchange"], "#")
+    patterns = {"billing": billing, "shipping_eu": ("order.paid.eu",), "shipping_us": ("order.paid.us",),
+                "audit": audit}
+    for service, keys in patterns.items():
+        channel.queue_declare(q[service])
+        for key in keys:
+            channel.queue_bind(q[service], names["exchange"], key)
+
+
+def failed(result):
+    return "\n".join(line for line in result.feedback if line.startswith("✘"))
+
+
+def test_rejects_a_graph_without_alternate_exchange(brokers):
+    result = lab05.check_exact_routing(lambda ch, n: build(ch, n, alternate=False), brokers)
+    assert not result.passed
+    assert "invoice.sent" in failed(result) and "alternate-exchange" in failed(result), result
+
+
+def test_rejects_an_over_broad_hash(brokers):
+    result = lab05.check_exact_routing(lambda ch, n: build(ch, n, billing=("order.#",)), brokers)
+    assert not result.passed
+    text = failed(result)
+    assert "'order.paid.eu' should land in shipping_eu only" in text and "landed in billing" in text
+    assert "'#' matches any number of words" in text, result
+
+
+def test_rejects_a_star_that_misses_deeper_keys(brokers):
+    result = lab05.check_exact_routing(lambda ch, n: build(ch, n, audit=("payment.*",)), brokers)
+    assert not result.passed
+    assert "'payment.*' misses 'payment.card.declined'" in failed(result), result
+
+
+def test_rejects_a_catch_all_binding_instead_of_an_alternate_exchange(brokers):
+    result = lab05.check_exact_routing(lambda ch, n: build(ch, n, alternate=False, catch_all=True), brokers)
+    assert not result.passed
+    assert "bind it to the alternate exchange" in failed(result), result
+
+
+def test_missing_exchange_is_a_hint(brokers):
+    result = lab05.check_exact_routing(lambda ch, n: None, brokers)
+    assert not result.passed and "404" in failed(result) and "Declare every exchange" in failed(result)
+
+
+def test_accepts_the_reference(brokers):
+    reference = checks.load_solution("05_complex_routing")
+    result = lab05.check_exact_routing(reference.build_routing, brokers)
+    assert result.passed, result

@@ -1,0 +1,56 @@
+"""Lab 06 checker on the real 3-node cluster: kills the queue's node, rejects classic and
+single-member queues with the right hint, accepts the reference."""
+
+import pytest
+
+from brokerlab import checks
+from brokerlab.cluster import Cluster
+from brokerlab.exercises import lab_06_quorum_queues as lab06
+
+pytestmark = [pytest.mark.integration, pytest.mark.cluster]
+
+
+@pytest.fixture(scope="module")
+def lab():
+    cluster = Cluster()
+    was_up = cluster.deployment.is_up()
+    cluster.up()
+    lab06.wait_healthy(cluster)
+    yield cluster
+    lab06.start_missing(cluster)
+    if not was_up:
+        cluster.down()
+
+
+def failed(result):
+    return "\n".join(line for line in result.feedback if line.startswith("✘"))
+
+
+def test_rejects_a_classic_queue(lab):
+    result = lab06.check_survives_node_loss(lambda ch, name: ch.queue_declare(name, durable=True), lab)
+    assert not result.passed
+    text = failed(result)
+    assert "classic queue lives on one node" in text and "404" in text and "x-queue-type" in text, result
+    assert all(node.is_alive() for node in lab.rabbit_nodes), "the checker restarts the node it killed"
+
+
+def test_rejects_a_single_member_quorum_queue(lab):
+    def single(channel, name):
+        channel.queue_declare(name, durable=True, arguments={"x-queue-type": "quorum",
+                                                            "x-quorum-initial-group-size": 1})
+    result = lab06.check_survives_node_loss(single, lab)
+    assert not result.passed
+    assert "only 1 member(s)" in failed(result) and "no member of the queue became leader" in failed(result)
+
+
+def test_rejects_a_non_durable_quorum_queue_with_the_brokers_reason(lab):
+    def transient(channel, name):
+        channel.queue_declare(name, arguments={"x-queue-type": "quorum"})
+    result = lab06.check_survives_node_loss(transient, lab)
+    assert not result.passed and "non-durable" in failed(result), result
+
+
+def test_accepts_the_reference(lab):
+    reference = checks.load_solution("06_quorum_queues_node_failure")
+    result = lab06.check_survives_node_loss(reference.declare_queue, lab)
+    assert result.passed, result
