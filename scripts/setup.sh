@@ -83,4 +83,5 @@ fi
 
 # --- Kafka jars from Maven Central (cached) -------------------------------------------------
 .venv/bin/brokerlab fetch
+.venv/bin/brokerlab bench fetch   # RabbitMQ PerfTest, the native tool the benchmarks compare with
 say "ready. Start the brokers with: .venv/bin/brokerlab up   (or: make lab)"

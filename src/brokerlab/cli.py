@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 
 from brokerlab import checks, claims, cleanup, doctor, settings
+from brokerlab.bench import cli as bench_cli
 from brokerlab.brokers import backend_for, kafka_native
 from brokerlab.errors import BrokerlabError
 
@@ -117,7 +118,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
     for kind, names in found.items():
         print(f"{verb} {len(names)} {kind} ({scope}){': ' + ', '.join(names) if names else ''}")
     if args.progress and args.yes:
-        shutil.rmtree(settings.data_dir() / "progress", ignore_errors=True)
+        shutil.rmtree(settings.progress_dir(), ignore_errors=True)
         print("Deleted your recorded progress and claim verdicts.")
     if not args.yes:
         print("Nothing deleted yet: run `brokerlab reset --yes` to do it.")
@@ -162,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_reset)
     p = sub.add_parser("fetch", help="resolve and cache the pinned Kafka jars (needs Maven)")
     p.set_defaults(func=cmd_fetch)
+    bench_cli.add_parser(sub)
     return parser
 
 

@@ -44,6 +44,7 @@ def test_scripts_fail_loudly_and_hand_over():
     post_build = (ROOT / "binder" / "postBuild").read_text()
     start = (ROOT / "binder" / "start").read_text()
     assert "set -euo pipefail" in post_build and "brokerlab fetch" in post_build
+    assert "brokerlab bench fetch" in post_build
     assert start.rstrip().splitlines()[-1] == 'exec "$@"'
     assert "&" in start  # brokers start in the background: start must return within seconds
     for script in ("postBuild", "start"):

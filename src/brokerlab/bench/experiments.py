@@ -1,0 +1,258 @@
+"""The named experiments of lessons 06 and 07 (E1–E5) and ``calibrate``, on one :class:`Bench`.
+
+Each experiment returns an :class:`~brokerlab.bench.results.Experiment` (saved as JSON by the
+CLI). A :class:`Bench` caches results by workload, so a configuration two experiments share
+(E1's Python D1 runs are also E2's D1 rungs) is measured once per session and reported in both.
+Sweeps (E3) measure every point afresh.
+"""
+
+from __future__ import annotations
+
+import atexit
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import requests
+
+from brokerlab import settings
+from brokerlab.bench import machine, runner, topology
+from brokerlab.bench.mode import Mode, current
+from brokerlab.bench.procs import Window
+from brokerlab.bench.results import ConfigResult, Experiment, spread
+from brokerlab.bench.workload import Workload, ladder
+from brokerlab.errors import BrokerlabError
+from brokerlab.settings import Endpoints
+
+Progress = Callable[[], None]
+LINGERS = (0, 1, 5, 20)
+WINDOWS = (1, 10, 100, 1000)
+PREFETCHES = (1, 10, 100, 1000)
+STOP_BELOW = 0.95  # E4 stops raising the rate when achieved < 95 % of the target
+
+
+def _noop() -> None:
+    return None
+
+
+@dataclass
+class Bench:
+    """One benchmarking session: where the brokers are, how long to measure, what was measured."""
+
+    mode: Mode = field(default_factory=current)
+    ep: Endpoints = field(default_factory=settings.endpoints)
+    _cache: dict[str, ConfigResult] = field(default_factory=dict, repr=False)
+    _machine: dict | None = field(default=None, repr=False)
+    _topics: dict[int, str] = field(default_factory=dict, repr=False)
+
+    def python(self, w: Workload, consumer_only: bool = False, progress: Progress = _noop,
+               duration_s: float | None = None, fresh: bool = False,
+               during: Callable[[Window], None] | None = None) -> ConfigResult:
+        """The Python generators on ``w`` (cached for this session unless ``fresh`` or ``during``)."""
+        key = f"py|{sorted(w.as_dict().items())}|{consumer_only}|{duration_s}"
+        if fresh or during is not None or key not in self._cache:
+            filled = self.prefilled_topic(w.size) if consumer_only and w.system == "kafka" else None
+            result = runner.run_python(w, self.mode, self.ep, consumer_only=consumer_only,
+                                       duration_s=duration_s, progress=progress, during=during,
+                                       prefilled_topic=filled)
+            if during is None:  # a run with a disturbance is not the configuration's measurement
+                self._cache[key] = result
+            return result
+        for _ in range(self.mode.runs):
+            progress()
+        return self._cache[key]
+
+    def prefilled_topic(self, size: int) -> str:
+        """A Kafka topic holding ``mode.prefill_messages`` messages of ``size`` bytes, made once
+        per session for the consumer-only runs (deleted by :meth:`close`)."""
+        if size not in self._topics:
+            if not self._topics:  # a notebook stopped by an error still deletes it at exit
+                atexit.register(self.close)
+            name = topology.unique_name(f"filled-{size}")
+            topology.create_topic(self.ep, name)
+            runner.fill_topic(self.ep, name, size, self.mode.prefill_messages)
+            self._topics[size] = name
+        return self._topics[size]
+
+    def close(self) -> None:
+        """Delete what the session kept between experiments (the prefilled topics)."""
+        if self._topics:
+            topology.delete_topics(self.ep, list(self._topics.values()))
+            self._topics.clear()
+
+    def native(self, w: Workload, progress: Progress = _noop) -> ConfigResult:
+        """The broker's own tool on ``w`` (cached for this session)."""
+        key = f"native|{sorted(w.as_dict().items())}"
+        if key not in self._cache:
+            self._cache[key] = runner.run_native(w, self.mode, self.ep, progress=progress)
+        else:
+            for _ in range(self.mode.runs):
+                progress()
+        return self._cache[key]
+
+    def machine_limits(self) -> dict:
+        """The disk's fsync latency (in the brokers' data dir) and loopback TCP throughput."""
+        if self._machine is None:
+            where = settings.data_dir() / "run" / "single" if self.ep.source == "native" \
+                else settings.data_dir()
+            self._machine = {"fsync": machine.fsync_latency(where, self.mode.fsync_samples),
+                             "loopback": machine.loopback_throughput(self.mode.loopback_mb)}
+        return self._machine
+
+    def brokers(self) -> dict:
+        """Broker versions (Kafka's only when the course started it; RabbitMQ from its API)."""
+        kafka = None
+        if self.ep.source == "native":
+            from brokerlab.brokers import kafka_native
+
+            kafka = kafka_native.kafka_version()
+        try:
+            reply = requests.get(f"{self.ep.rabbitmq_management_url}/api/overview",
+                                 auth=self.ep.management_auth, timeout=3)
+            rabbit = reply.json().get("rabbitmq_version")
+        except (requests.RequestException, ValueError):
+            rabbit = None
+        from brokerlab.bench.jars import PERFTEST
+        from brokerlab.brokers.kafka_native import java_executable, java_major_version
+
+        try:
+            java: int | None = java_major_version(java_executable())
+        except BrokerlabError:
+            java = None
+        return {"source": self.ep.source, "kafka": kafka, "rabbitmq": rabbit,
+                "kafka_bootstrap_servers": self.ep.kafka_bootstrap_servers,
+                "tools": {"perftest": PERFTEST.version(), "kafka_perf_tools": kafka, "java": java}}
+
+    def experiment(self, name: str, title: str) -> Experiment:
+        """An empty experiment record with the environment and the machine's limits filled in."""
+        return Experiment(name, title, self.mode.as_dict(), machine.environment(),
+                          self.machine_limits(), self.brokers())
+
+
+def steps(name: str, mode: Mode) -> int:
+    """How many runs an experiment makes (for progress bars)."""
+    r = mode.runs
+    return {"E1": 4 * r, "E2": 6 * r, "E3": (len(LINGERS) + len(WINDOWS) + 2) * r,
+            "E5": (len(PREFETCHES) + 1 + 2 + 1) * r,
+            "E4": 2 * len(mode.latency_rates) * r, "calibrate": 4 * r}[name]
+
+
+def e1_pairs(size: int = 1024) -> list[tuple[Workload, str]]:
+    """E1 and calibrate: the same workload for the Python client and the native tool, at D1.
+
+    Kafka: producer only (``ProducerPerformance`` runs no consumer). RabbitMQ: one producer with
+    100 confirms in flight and one consumer (prefetch 100, manual acks), as PerfTest ``-x 1 -y 1``.
+    """
+    return [(ladder("kafka", "D1", size=size, consumer=False), "kafka"),
+            (ladder("rabbitmq", "D1", size=size, confirm_window=100, prefetch=100), "rabbitmq")]
+
+
+def e1_ceilings(bench: Bench, progress: Progress = _noop, size: int = 1024) -> Experiment:
+    """Python client vs the native tool on each broker, with CPU per process."""
+    exp = bench.experiment("E1", "Ceilings: Python client vs native tool, same broker and workload")
+    for w, _ in e1_pairs(size):
+        exp.configs.append(bench.python(w, progress=progress))
+        exp.configs.append(bench.native(w, progress=progress))
+    return exp.finish()
+
+
+def calibrate(bench: Bench, progress: Progress = _noop) -> dict:
+    """Per broker: python_msgs_per_s, native_msgs_per_s and their ratio (1 KiB, D1 on both)."""
+    exp = e1_ceilings(bench, progress)
+    out: dict = {"mode": bench.mode.name, "message_bytes": 1024, "durability": "D1"}
+    for system in ("kafka", "rabbitmq"):
+        py = next(c for c in exp.configs if c.system == system and c.client == "python")
+        nat = next(c for c in exp.configs if c.system == system and c.client != "python")
+        p, n = py.median(), nat.median()
+        out[system] = {"python_msgs_per_s": round(p), "native_msgs_per_s": round(n),
+                       "ratio": round(p / n, 3) if n else None, "native_tool": nat.client,
+                       "python_range": [round(py.summary["msgs_per_s"]["min"]),
+                                        round(py.summary["msgs_per_s"]["max"])],
+                       "native_range": [round(nat.summary["msgs_per_s"]["min"]),
+                                        round(nat.summary["msgs_per_s"]["max"])],
+                       "python_bound": py.bound, "native_bound": nat.bound,
+                       "workload": py.label}
+    out["experiment"] = exp.to_dict()
+    return out
+
+
+def e2_ladder(bench: Bench, progress: Progress = _noop, size: int = 1024) -> Experiment:
+    """D0/D1/D2 on both systems (Kafka producer only; RabbitMQ with its consumer)."""
+    exp = bench.experiment("E2", "Durability ladder D0/D1/D2")
+    for system in ("kafka", "rabbitmq"):
+        for rung in ("D0", "D1", "D2"):
+            w = ladder(system, rung, size=size, consumer=system == "rabbitmq")  # type: ignore[arg-type]
+            exp.configs.append(bench.python(w, progress=progress))
+    return exp.finish()
+
+
+def e3_batching(bench: Bench, progress: Progress = _noop, size: int = 1024) -> Experiment:
+    """linger.ms sweep (Kafka) and confirm-window sweep (RabbitMQ) at D1, plus one-at-a-time.
+
+    Every point is measured afresh, back to back, so that a sweep's shape is not distorted by
+    a point measured earlier under another load of the machine."""
+    exp = bench.experiment("E3", "Batching and confirm windows: throughput vs ack latency")
+    points = [ladder("kafka", "D1", size=size, consumer=False, linger_ms=linger) for linger in LINGERS]
+    points.append(ladder("kafka", "D1", size=size, consumer=False, linger_ms=0, one_at_a_time=True))
+    points += [ladder("rabbitmq", "D1", size=size, confirm_window=window) for window in WINDOWS]
+    points.append(ladder("rabbitmq", "D1", size=size, publish_mode="each-confirm"))
+    for w in points:
+        exp.configs.append(bench.python(w, progress=progress, fresh=True))
+    return exp.finish()
+
+
+def e5_consumers(bench: Bench, progress: Progress = _noop, size: int = 1024) -> Experiment:
+    """Consumers alone on a filled queue/topic: prefetch sweep and auto-ack; poll() vs consume(500)."""
+    exp = bench.experiment("E5", "Consumer side: prefetch, auto-ack, poll-one vs consume(500)")
+    for prefetch in PREFETCHES:
+        w = ladder("rabbitmq", "D1", size=size, prefetch=prefetch)
+        exp.configs.append(bench.python(w, consumer_only=True, progress=progress))
+    w = ladder("rabbitmq", "D1", size=size, auto_ack=True, prefetch=0)
+    exp.configs.append(bench.python(w, consumer_only=True, progress=progress))
+    for consume_mode in ("one", "batch"):
+        w = ladder("kafka", "D1", size=size, consume_mode=consume_mode)
+        exp.configs.append(bench.python(w, consumer_only=True, progress=progress))
+    exp.configs.append(runner.native_consumer(bench.ep, bench.mode, bench.prefilled_topic(size),
+                                              bench.mode.prefill_messages, size, progress=progress))
+    return exp.finish()
+
+
+def latency_workload(system: str, rate: int, size: int = 1024, **overrides: object) -> Workload:
+    """E4's workload: D1 on both, open loop at ``rate``. Kafka: ``linger.ms=1`` and a consumer
+    that ``poll()``s one message per call — ``consume(num_messages=500, timeout)`` waits for 500
+    messages or the timeout, which would add up to the timeout to every latency at low rates."""
+    extra: dict = {"linger_ms": 1, "consume_mode": "one"} if system == "kafka" else {}
+    return ladder(system, "D1", size=size, rate=rate, **{**extra, **overrides})  # type: ignore[arg-type]
+
+
+def achieved_rates(config: ConfigResult) -> list[float]:
+    """Per run, the delivered rate: min(sent, received-and-recorded) / window."""
+    values = []
+    for run in config.runs:
+        sent = run["producer"]["sent"]
+        got = run["consumer"]["recorded"] if run.get("consumer") else sent
+        values.append(min(sent, got) / run["window_s"])
+    return values
+
+
+def e4_latency(bench: Bench, progress: Progress = _noop, size: int = 1024,
+               rates: tuple[int, ...] | None = None, systems: tuple[str, ...] = ("kafka", "rabbitmq"),
+               **overrides: object) -> Experiment:
+    """Open-loop latency vs offered load, both systems at D1; stops when achieved < 95 % of target."""
+    exp = bench.experiment("E4", "Latency vs offered load (open loop, corrected and naive)")
+    for system in systems:
+        for rate in rates or bench.mode.latency_rates:
+            w = latency_workload(system, rate, size, **overrides)
+            cfg = bench.python(w, progress=progress, duration_s=bench.mode.latency_duration_s)
+            cfg.summary["achieved_msgs_per_s"] = spread(achieved_rates(cfg))
+            achieved = cfg.summary["achieved_msgs_per_s"]["median"] or 0.0
+            cfg.workload["target_msgs_per_s"] = rate
+            exp.configs.append(cfg)
+            if achieved < STOP_BELOW * rate:
+                exp.notes.append(f"{system}: achieved {achieved:.0f} msgs/s < 95 % of the target "
+                                 f"{rate} msgs/s: higher rates skipped")
+                break
+    return exp.finish()
+
+
+EXPERIMENTS: dict[str, Callable[..., Experiment]] = {
+    "E1": e1_ceilings, "E2": e2_ladder, "E3": e3_batching, "E4": e4_latency, "E5": e5_consumers}

@@ -1,0 +1,120 @@
+"""Create and delete the benchmark's topics and queues (one per configuration, namespaced)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+
+import pika
+import requests
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.error import KafkaError
+
+from brokerlab.bench.rabbit_load import connection_parameters
+from brokerlab.bench.workload import Workload
+from brokerlab.errors import BrokerlabError
+from brokerlab.settings import Endpoints, ns
+
+FIX = "Check the brokers: `brokerlab status` (start them: `brokerlab up`)."
+
+
+_CREATED: set[str] = set()
+
+
+def unique_name(prefix: str) -> str:
+    """A namespaced name that no other run uses: ``<ns>bench-<prefix>-<8 hex>`` (remembered, so
+    :func:`leftovers` can check that everything made in this process was deleted)."""
+    name = ns(f"bench-{prefix}-{uuid.uuid4().hex[:8]}")
+    _CREATED.add(name)
+    return name
+
+
+def leftovers(ep: Endpoints) -> list[str]:
+    """Topics, queues and consumer groups named by this process that still exist on the brokers."""
+    admin = AdminClient(ep.kafka_config(**{"socket.timeout.ms": 5000, "log_level": 0}))
+    found = set(admin.list_topics(timeout=10).topics)
+    with contextlib.suppress(KafkaException, TimeoutError):
+        groups = admin.list_consumer_groups(request_timeout=10).result(timeout=15)
+        found |= {g.group_id for g in groups.valid}
+    reply = requests.get(f"{ep.rabbitmq_management_url}/api/queues", auth=ep.management_auth,
+                         timeout=5)
+    reply.raise_for_status()
+    found |= {q["name"] for q in reply.json()}
+    return sorted(_CREATED & found)
+
+
+def topic_config(w: Workload) -> dict[str, str]:
+    """Topic-level settings the workload needs (``flush.messages=1`` for D2)."""
+    return {"flush.messages": str(w.flush_messages)} if w.flush_messages else {}
+
+
+def create_topic(ep: Endpoints, name: str, config: dict[str, str] | None = None) -> None:
+    """One partition, replication 1 (the same topology as one queue); waits until it has a leader."""
+    admin = AdminClient(ep.kafka_config(**{"socket.timeout.ms": 5000, "log_level": 0}))
+    futures = admin.create_topics([NewTopic(name, 1, config=config or {})], operation_timeout=10)
+    try:
+        futures[name].result(timeout=15)
+    except KafkaException as exc:
+        if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+            raise BrokerlabError(f"Could not create topic {name}: {exc}", FIX) from exc
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        meta = admin.list_topics(name, timeout=5).topics.get(name)
+        if meta and meta.error is None and meta.partitions and meta.partitions[0].leader >= 0:
+            return
+        time.sleep(0.1)
+    raise BrokerlabError(f"Topic {name} got no leader within 15 s.", FIX)
+
+
+def delete_topics(ep: Endpoints, names: list[str]) -> None:
+    """Delete topics (ignores ones already gone)."""
+    if not names:
+        return
+    admin = AdminClient(ep.kafka_config(**{"socket.timeout.ms": 5000, "log_level": 0}))
+    for future in admin.delete_topics(names, operation_timeout=10).values():
+        with contextlib.suppress(KafkaException, TimeoutError):
+            future.result(timeout=15)
+
+
+def delete_groups(ep: Endpoints, groups: list[str]) -> None:
+    """Delete consumer groups (ignores ones that do not exist)."""
+    if not groups:
+        return
+    admin = AdminClient(ep.kafka_config(**{"socket.timeout.ms": 5000, "log_level": 0}))
+    for future in admin.delete_consumer_groups(groups, request_timeout=10).values():
+        with contextlib.suppress(KafkaException, TimeoutError):
+            future.result(timeout=15)
+
+
+def queue_arguments(w: Workload) -> dict[str, str]:
+    return {"x-queue-type": w.queue_type}
+
+
+def declare_queue(ep: Endpoints, name: str, w: Workload) -> None:
+    """A queue of the workload's type and durability."""
+    with pika.BlockingConnection(connection_parameters(ep.rabbitmq_url)) as conn:
+        conn.channel().queue_declare(name, durable=w.durable, arguments=queue_arguments(w))
+
+
+def purge_queue(ep: Endpoints, name: str) -> None:
+    """Empty a classic or quorum queue between runs (streams cannot be purged)."""
+    with pika.BlockingConnection(connection_parameters(ep.rabbitmq_url)) as conn:
+        conn.channel().queue_purge(name)
+
+
+def queue_depth(ep: Endpoints, name: str) -> int:
+    with pika.BlockingConnection(connection_parameters(ep.rabbitmq_url)) as conn:
+        return conn.channel().queue_declare(name, passive=True).method.message_count
+
+
+def delete_queues(ep: Endpoints, names: list[str]) -> None:
+    """Delete queues (ignores ones already gone)."""
+    if not names:
+        return
+    with pika.BlockingConnection(connection_parameters(ep.rabbitmq_url)) as conn:
+        for name in names:
+            channel = conn.channel()
+            with contextlib.suppress(pika.exceptions.ChannelClosedByBroker):
+                channel.queue_delete(name)
