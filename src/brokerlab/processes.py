@@ -49,7 +49,12 @@ def spawn(cmd: Sequence[str], log_path: Path, env: Mapping[str, str], cwd: Path)
             cwd=cwd,
             start_new_session=True,
         )
+    _SPAWNED[popen.pid] = popen
     return psutil.Process(popen.pid)
+
+
+# Our own children, so their exit code can still be read after subprocess reaps them.
+_SPAWNED: dict[int, subprocess.Popen] = {}
 
 
 def write_pidfile(path: Path, proc: psutil.Process) -> None:
@@ -128,8 +133,12 @@ def tail(path: Path, lines: int = 15) -> str:
 def died_while_starting(name: str, proc: psutil.Process | None, log_path: Path) -> BrokerlabError:
     """The error for a broker that exited during start-up, quoting the end of its log."""
     code = None
-    with contextlib.suppress(psutil.Error):
-        code = proc.wait(timeout=1) if proc is not None else None
+    if proc is not None:
+        with contextlib.suppress(psutil.Error):
+            code = proc.wait(timeout=1)
+        popen = _SPAWNED.get(proc.pid)
+        if code is None and popen is not None:  # already reaped by subprocess: it kept the code
+            code = popen.returncode
     return BrokerlabError(
         f"{name} exited while starting (exit code {code}). Last lines of {log_path}:\n"
         + tail(log_path),

@@ -54,6 +54,8 @@ def test_kafka_leader_killed_then_back(lab):
     admin = AdminClient({"bootstrap.servers": lab.bootstrap_servers, "log_level": 0})
     admin.create_topics([NewTopic(topic, num_partitions=1)])[topic].result(timeout=20)
     try:
+        # Metadata reaches every broker a moment after creation.
+        assert wait_until(lambda: 0 in admin.list_topics(topic, timeout=5).topics[topic].partitions, 30, 0.2)
         meta = admin.list_topics(topic, timeout=10).topics[topic].partitions[0]
         assert len(meta.replicas) == 3  # default RF 3
         leader = lab.kafka_leader(topic)

@@ -125,9 +125,11 @@ class BrokerNode(ABC):
             psutil.wait_procs([proc], timeout=5)
         self.pidfile.unlink(missing_ok=True)
 
-    def pause(self) -> None:
-        """Freeze the node (SIGSTOP): it keeps its sockets but answers nothing."""
+    def pause(self, timeout: float = 5.0) -> None:
+        """Freeze the node (SIGSTOP): it keeps its sockets but answers nothing. Returns once the
+        kernel reports it stopped (signals are delivered asynchronously)."""
         self._signal_all(signal.SIGSTOP)
+        processes.wait_until(self._paused, timeout, 0.05)
 
     def resume(self) -> None:
         """Unfreeze a paused node (SIGCONT)."""
