@@ -63,7 +63,9 @@ class Cluster:
         """Start the cluster (idempotent); also starts or resumes any node a lab left down."""
         return self.deployment.up(progress=lambda _msg: None)
 
-    def down(self, purge: bool = False) -> list[str]:
+    def down(self, purge: bool = True) -> list[str]:
+        """Stop every node. The labs' cluster is disposable: by default its data goes too, so the
+        next lab forms a fresh cluster instead of waiting for peers a killed node remembers."""
         return self.deployment.down(purge)
 
     def kafka_node(self, node_id: int) -> KafkaNode:
