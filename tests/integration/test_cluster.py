@@ -6,7 +6,7 @@ import uuid
 import pika
 import pytest
 import requests
-from confluent_kafka import Producer
+from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from brokerlab.cluster import AUTH, Cluster
@@ -54,9 +54,7 @@ def test_kafka_leader_killed_then_back(lab):
     admin = AdminClient({"bootstrap.servers": lab.bootstrap_servers, "log_level": 0})
     admin.create_topics([NewTopic(topic, num_partitions=1)])[topic].result(timeout=20)
     try:
-        # Metadata reaches every broker a moment after creation.
-        assert wait_until(lambda: 0 in admin.list_topics(topic, timeout=5).topics[topic].partitions, 30, 0.2)
-        meta = admin.list_topics(topic, timeout=10).topics[topic].partitions[0]
+        meta = lab.wait_for_partition(topic)  # metadata reaches every broker a moment after creation
         assert len(meta.replicas) == 3  # default RF 3
         leader = lab.kafka_leader(topic)
         leader.kill()
@@ -68,7 +66,10 @@ def test_kafka_leader_killed_then_back(lab):
         assert leader.is_alive() and leader.is_listening()
 
         def isr_full() -> bool:
-            return len(admin.list_topics(topic, timeout=5).topics[topic].partitions[0].isrs) == 3
+            try:
+                return len(admin.list_topics(topic, timeout=5).topics[topic].partitions[0].isrs) == 3
+            except KafkaException:  # the metadata request timed out while the node rejoins
+                return False
         assert wait_until(isr_full, 60, 1)
     finally:
         admin.delete_topics([topic])[topic].result(timeout=20)
