@@ -2,7 +2,8 @@
 # Idempotent set-up for the course: system packages (when missing), .venv, the brokerlab package,
 # and the pinned Kafka jars. A second run does no network work.
 #   scripts/setup.sh            what the course needs
-#   scripts/setup.sh --test     plus the test tools (kcat, Chromium for the browser test)
+#   scripts/setup.sh --test     plus the test tools (kcat, Chromium for the browser test, and a
+#                               Compose v2 client built with Go when none is installed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -84,4 +85,27 @@ fi
 # --- Kafka jars from Maven Central (cached) -------------------------------------------------
 .venv/bin/brokerlab fetch
 .venv/bin/brokerlab bench fetch   # RabbitMQ PerfTest, the native tool the benchmarks compare with
+# --- A Compose v2 client, to validate docker-compose.yml (no Docker engine needed) ----------
+# Built from Docker Compose's own module on the Go module proxy when no client is installed.
+COMPOSE_VERSION=v2.40.3
+compose="$PWD/.brokerlab/tools/docker-compose"
+if [ "$want_test_tools" = 1 ] && ! docker compose version >/dev/null 2>&1 && [ ! -x "$compose" ]; then
+  if command -v go >/dev/null; then
+    say "building the Docker Compose $COMPOSE_VERSION client from the Go module proxy (a few minutes, once)"
+    src=$(mktemp -d)
+    mkdir -p "$(dirname "$compose")"
+    if dir=$(cd /tmp && go mod download -json "github.com/docker/compose/v2@$COMPOSE_VERSION" |
+             sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p') && [ -d "$dir" ] &&
+       cp -r "$dir/." "$src" && chmod -R u+w "$src" &&
+       (cd "$src" && go build -o "$compose.tmp" \
+          -ldflags "-X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" ./cmd); then
+      mv "$compose.tmp" "$compose"
+    else
+      say "could not build it: the Compose-file validation tests will be skipped"
+    fi
+    rm -rf "$src" "$compose.tmp"
+  else
+    say "no Go toolchain and no Compose v2 client: the Compose-file validation tests will be skipped"
+  fi
+fi
 say "ready. Start the brokers with: .venv/bin/brokerlab up   (or: make lab)"

@@ -57,3 +57,21 @@ def brokers() -> Iterator[Endpoints]:
             yield endpoints()
         finally:
             deployment.down()
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """The course's native 3+3 cluster for one test module: started if needed, every node running
+    again afterwards (whatever a test killed or paused), stopped if this module started it."""
+    from brokerlab.cluster import Cluster
+
+    cluster = Cluster()
+    was_up = cluster.deployment.is_up()
+    cluster.up()
+    yield cluster
+    for node in cluster.deployment.nodes:
+        node.resume()
+    if cluster.unhealthy():
+        cluster.up()
+    if not was_up:
+        cluster.down()

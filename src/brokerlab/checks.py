@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,6 +59,32 @@ class Feedback:
         except Exception as exc:  # the learner's code: any failure is feedback
             self.expect(False, "", f"Your function raised {type(exc).__name__}: {exc}")
         return False, None
+
+    def call_bounded(self, fn: Callable[..., Any], *args: Any, timeout: float,
+                     hang_hint: str) -> tuple[bool, Any]:
+        """:meth:`call` with a deadline: a learner's function that blocks for ever (an endless poll
+        loop, a wait without timeout) becomes the hint ``hang_hint`` instead of a hung cell."""
+        box: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                box["value"] = fn(*args)
+            except BaseException as exc:  # replayed through call() below, which makes it a hint
+                box["error"] = exc
+
+        worker = threading.Thread(target=run, name="learner-function", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            self.expect(False, "", f"Your function did not return within {timeout:.0f} s. {hang_hint}")
+            return False, None
+
+        def replay() -> Any:
+            if "error" in box:
+                raise box["error"]
+            return box["value"]
+
+        return self.call(replay)
 
     def result(self) -> CheckResult:
         passed = self.failed == 0 and bool(self.lines)

@@ -65,6 +65,28 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("latency", "Latency",
           "Kafka ~5 ms at high load; RabbitMQ ~1 ms at low load.",
           "notebooks/07_latency_benchmarks.ipynb"),
+    # The article's pitfalls and tips, tested by the labs.
+    Claim("pitfall-consumer-lag", "Kafka pitfall: consumer lag",
+          "Consumer lag: Too many partitions = partition leader elections",
+          "labs/01_consumer_lag.ipynb"),
+    Claim("pitfall-offsets", "Kafka pitfall: offset management",
+          "Offset management: Losing offsets = message loss/replay",
+          "labs/02_offset_management.ipynb"),
+    Claim("pitfall-acks", "Kafka pitfall: producer acks",
+          "Producer configurations: acks=all trades latency for reliability",
+          "labs/03_acks_and_replication.ipynb"),
+    Claim("pitfall-queue-explosion", "RabbitMQ pain point: queue explosion",
+          "Queue explosion: Unacked messages pile up in memory",
+          "labs/04_queue_explosion.ipynb"),
+    Claim("pitfall-complex-routing", "RabbitMQ pain point: complex routing",
+          "Complex routing: Over-engineered exchange/binding setups",
+          "labs/05_complex_routing.ipynb"),
+    Claim("pitfall-node-failure", "RabbitMQ pain point: node failure",
+          "Node failure: Quorum queues need careful cluster management",
+          "labs/06_quorum_queues_node_failure.ipynb"),
+    Claim("dead-letter-queues", "RabbitMQ tip: dead-letter queues",
+          "Use dead-letter queues for error handling",
+          "labs/07_poison_messages_dlq.ipynb"),
 )
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections.abc import Iterable
 from urllib.parse import quote
 
 import requests
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 
 from brokerlab.errors import BrokerlabError
@@ -17,6 +20,32 @@ TIMEOUT = 15
 def _owned(name: str, prefix: str) -> bool:
     """A course object: starts with the prefix and is not one of the brokers' own."""
     return name.startswith(prefix) and not name.startswith(("__", "amq.")) and name != ""
+
+
+def discard_kafka(admin: AdminClient, topics: Iterable[str] = (), groups: Iterable[str] = (),
+                  wait: float = 10.0) -> None:
+    """Best effort, for a checker's or a benchmark's own scratch objects: delete ``groups`` (retrying
+    for up to ``wait`` s while a member is still leaving; one that never existed is fine), then
+    ``topics``. Never raises: the result being cleaned up after matters more."""
+    pending, deadline = list(groups), time.monotonic() + wait
+    while pending and time.monotonic() < deadline:
+        retry = []
+        for group, future in admin.delete_consumer_groups(pending, request_timeout=5).items():
+            try:
+                future.result(timeout=10)
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError.GROUP_ID_NOT_FOUND:
+                    retry.append(group)  # NON_EMPTY_GROUP: a consumer is still leaving
+            except TimeoutError:
+                pass
+        pending = retry
+        if pending:
+            time.sleep(0.5)
+    names = list(topics)
+    if names:
+        for future in admin.delete_topics(names, operation_timeout=10).values():
+            with contextlib.suppress(KafkaException, TimeoutError):
+                future.result(timeout=15)
 
 
 def kafka(ep: Endpoints, prefix: str, dry_run: bool = False) -> dict[str, list[str]]:

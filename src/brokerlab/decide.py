@@ -58,7 +58,8 @@ QUESTIONS: dict[str, str] = {
 }
 
 # Each lesson notebook, by its two-digit number, from the claims registry (one source of truth).
-NOTEBOOKS: dict[str, str] = {PurePosixPath(c.tested_in).name[:2]: c.tested_in for c in claims.CLAIMS}
+NOTEBOOKS: dict[str, str] = {PurePosixPath(c.tested_in).name[:2]: c.tested_in for c in claims.CLAIMS
+                             if c.tested_in.startswith("notebooks/")}
 
 
 def notebook(number: str) -> str:

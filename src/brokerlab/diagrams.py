@@ -112,8 +112,9 @@ def kafka_topic(admin: AdminClient, topic: str, timeout: float = 10.0) -> str:
     for part in partitions:
         for broker in [part.leader, *part.replicas]:
             if broker is not None and broker.id not in brokers:
-                brokers[broker.id] = _node("broker", str(broker.id), f"broker {broker.id}",
-                                           f"{broker.host}:{broker.port}")
+                # A broker that is down is still a replica, but the cluster knows no address for it.
+                where = f"{broker.host}:{broker.port}" if broker.host else "offline (no address)"
+                brokers[broker.id] = _node("broker", str(broker.id), f"broker {broker.id}", where)
     nodes: list[Node] = [topic_node]
     links: list[Link] = []
     for part in partitions:

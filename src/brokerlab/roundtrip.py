@@ -10,7 +10,7 @@ from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from brokerlab.errors import BrokerlabError
-from brokerlab.settings import ns
+from brokerlab.settings import amqp_parameters, ns
 
 HEALTH_TOPIC = "brokerlab-healthcheck"
 
@@ -83,10 +83,7 @@ def rabbitmq_roundtrip(url: str, timeout: float = 30.0) -> float:
 
 
 def _rabbit_once(url: str, deadline: float) -> float:
-    params = pika.URLParameters(url)
-    params.socket_timeout = 5
-    params.blocked_connection_timeout = 5
-    params.connection_attempts = 1
+    params = amqp_parameters(url)
     token = uuid.uuid4().hex.encode()
     start = time.perf_counter()
     with pika.BlockingConnection(params) as connection:

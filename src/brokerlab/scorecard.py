@@ -1,7 +1,7 @@
 """The scorecard of notebook 08: every claim of the article next to the learner's own verdict.
 
 One row per claim of :data:`brokerlab.claims.CLAIMS`, in the registry's order, with the verdict and
-evidence that notebooks 01–07 recorded into the learner's progress dir (``claims.results()``).
+evidence that lessons 01–07 and labs 01–07 recorded into the learner's progress dir (``claims.results()``).
 A claim nobody measured yet says exactly what to run. Rendering only: nothing here measures.
 """
 

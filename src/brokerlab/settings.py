@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+import pika
+
 from brokerlab.errors import BrokerlabError
 
 DEFAULT_KAFKA = "127.0.0.1:9092"
@@ -129,6 +131,17 @@ class Endpoints:
 def amqp_url(host: str, port: int, user: str = "guest", password: str = "guest") -> str:
     """An AMQP URL for the default vhost."""
     return f"amqp://{quote(user)}:{quote(password)}@{host}:{port}/%2F"
+
+
+def amqp_parameters(url: str, timeout: float = 5.0,
+                    blocked_timeout: float | None = None) -> pika.URLParameters:
+    """pika parameters that never hang: a socket timeout, a timeout while the broker blocks
+    publishers (memory or disk alarm; defaults to ``timeout``) and a single connection attempt."""
+    params = pika.URLParameters(url)
+    params.socket_timeout = timeout
+    params.blocked_connection_timeout = timeout if blocked_timeout is None else blocked_timeout
+    params.connection_attempts = 1
+    return params
 
 
 def endpoints() -> Endpoints:

@@ -9,24 +9,11 @@ import requests
 from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from brokerlab.cluster import AUTH, Cluster
+from brokerlab import diagrams
+from brokerlab.cluster import AUTH
 from brokerlab.processes import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
-
-
-@pytest.fixture(scope="module")
-def lab():
-    cluster = Cluster()
-    was_up = cluster.deployment.is_up()
-    cluster.up()
-    yield cluster
-    for node in cluster.deployment.nodes:  # leave it healthy, or gone if we started it
-        node.resume()
-    if was_up:
-        cluster.up()
-    else:
-        cluster.down()
 
 
 def produce_acked(bootstrap: str, topic: str, n: int) -> int:
@@ -60,6 +47,8 @@ def test_kafka_leader_killed_then_back(lab):
         leader.kill()
         assert not leader.is_alive()
         assert lab.wait_for_kafka_leader(topic, not_on=leader).node_id != leader.node_id
+        drawn = diagrams.kafka_topic(admin, topic)  # the dead replica is drawn, without an address
+        assert f"broker {leader.node_id}" in drawn and "None:" not in drawn
         # Two in-sync replicas remain = min ISR 2: acks=all writes still succeed.
         assert produce_acked(lab.bootstrap_servers, topic, 20) == 20
         leader.start()

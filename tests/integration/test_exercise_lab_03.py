@@ -5,22 +5,9 @@ reference."""
 import pytest
 
 from brokerlab import checks
-from brokerlab.cluster import Cluster
 from brokerlab.exercises import lab_03_acks_and_replication as lab03
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
-
-
-@pytest.fixture(scope="module")
-def lab():
-    cluster = Cluster()
-    was_up = cluster.deployment.is_up()
-    cluster.up()
-    yield cluster
-    if cluster.unhealthy():
-        cluster.up()  # leave it healthy whatever happened
-    if not was_up:
-        cluster.down()
 
 
 def failed(result):

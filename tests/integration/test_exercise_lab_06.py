@@ -4,22 +4,17 @@ single-member queues with the right hint, accepts the reference."""
 import pytest
 
 from brokerlab import checks
-from brokerlab.cluster import Cluster
 from brokerlab.exercises import lab_06_quorum_queues as lab06
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
 
-@pytest.fixture(scope="module")
-def lab():
-    cluster = Cluster()
-    was_up = cluster.deployment.is_up()
-    cluster.up()
-    lab06.wait_healthy(cluster)
-    yield cluster
-    lab06.start_missing(cluster)
-    if not was_up:
-        cluster.down()
+@pytest.fixture(scope="module", autouse=True)
+def healthy(lab):
+    """Every RabbitMQ node running and formed before this module's tests; every node started after."""
+    lab06.wait_healthy(lab)
+    yield
+    lab06.start_missing(lab)
 
 
 def failed(result):

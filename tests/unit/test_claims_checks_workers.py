@@ -74,6 +74,15 @@ def test_call_turns_not_implemented_and_crashes_into_hints():
     assert "Not attempted yet" in text and "ZeroDivisionError" in text
 
 
+def test_call_bounded_turns_a_hang_into_a_hint_and_keeps_results_and_errors():
+    fb = checks.Feedback("ex3", record=False)
+    assert fb.call_bounded(time.sleep, 5, timeout=0.2, hang_hint="Bound the loop.") == (False, None)
+    assert fb.call_bounded(lambda a, b: a * b, 6, 7, timeout=5, hang_hint="") == (True, 42)
+    assert fb.call_bounded(lambda: 1 / 0, timeout=5, hang_hint="") == (False, None)
+    text = str(fb.result())
+    assert "did not return within 0 s. Bound the loop." in text and "ZeroDivisionError" in text
+
+
 def test_worker_crash_is_a_real_sigkill_and_the_ledger_survives(tmp_path):
     ledger = workers.Ledger(tmp_path / "ledger.txt")
 

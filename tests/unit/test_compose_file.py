@@ -1,7 +1,8 @@
 """docker-compose.yml checked without a Docker engine: pins, ports, listeners, clusters.
 
-The file is parsed with PyYAML (which resolves the `<<:` merges the file uses); when a Compose v2
-client is installed, `docker compose config -q` validates it against the Compose schema as well.
+The file is parsed with PyYAML (which resolves the `<<:` merges the file uses), and Docker Compose v2
+itself loads and validates it (`docker compose config -q`, no engine needed): the installed client,
+or the one `scripts/setup.sh --test` builds from the Go module proxy when none is installed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from brokerlab.brokers import compose, containers
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+BUILT_COMPOSE = ROOT / ".brokerlab" / "tools" / "docker-compose"  # see scripts/setup.sh
 KAFKA_SINGLE = ["kafka"]
 KAFKA_CLUSTER = ["kafka-1", "kafka-2", "kafka-3"]
 RABBIT_CLUSTER = ["rabbitmq-1", "rabbitmq-2", "rabbitmq-3"]
@@ -290,12 +292,14 @@ def test_backend_constants_match_the_file(spec: dict, services: dict) -> None:
 
 # ------------------------------------------------------------- the Compose client, if any ----
 def compose_command() -> list[str] | None:
-    """`docker compose` (plugin) or a standalone Compose v2 `docker-compose`, if installed."""
+    """`docker compose` (plugin), a standalone Compose v2 `docker-compose`, or the one setup built."""
     candidates = []
     if shutil.which("docker"):
         candidates.append(["docker", "compose"])
     if shutil.which("docker-compose"):
         candidates.append(["docker-compose"])
+    if BUILT_COMPOSE.is_file():
+        candidates.append([str(BUILT_COMPOSE)])
     for cmd in candidates:
         try:
             out = subprocess.run([*cmd, "version", "--short"], capture_output=True, text=True,
@@ -311,7 +315,20 @@ def compose_command() -> list[str] | None:
 def test_compose_config_is_valid(profile: list[str]) -> None:
     cmd = compose_command()
     if cmd is None:
-        pytest.skip("no Compose v2 client installed (`docker compose` / `docker-compose`)")
+        pytest.skip("no Compose v2 client: install one, or Go for scripts/setup.sh --test to build it")
     result = subprocess.run([*cmd, "-f", str(COMPOSE_FILE), *profile, "config", "-q"],
                             capture_output=True, text=True, timeout=60, check=False, cwd=ROOT)
     assert result.returncode == 0, result.stderr
+
+
+
+def test_compose_validation_rejects_a_broken_file(tmp_path: Path, spec: dict) -> None:
+    cmd = compose_command()
+    if cmd is None:
+        pytest.skip("no Compose v2 client: install one, or Go for scripts/setup.sh --test to build it")
+    kafka = {**spec["services"]["kafka"], "restart_policy": "always"}  # not a service key
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text(yaml.safe_dump({**spec, "services": {**spec["services"], "kafka": kafka}}))
+    result = subprocess.run([*cmd, "-f", str(broken), "config", "-q"], capture_output=True, text=True,
+                            timeout=60, check=False, cwd=tmp_path)
+    assert result.returncode != 0 and "restart_policy" in result.stderr, result.stderr

@@ -76,7 +76,7 @@ class Bench:
     def close(self) -> None:
         """Delete what the session kept between experiments (the prefilled topics)."""
         if self._topics:
-            topology.delete_topics(self.ep, list(self._topics.values()))
+            topology.discard_kafka(self.ep, topics=list(self._topics.values()))
             self._topics.clear()
 
     def native(self, w: Workload, progress: Progress = _noop) -> ConfigResult:

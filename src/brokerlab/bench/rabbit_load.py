@@ -24,17 +24,15 @@ from pika.spec import Basic
 from brokerlab.bench.histogram import LatencyRecorder
 from brokerlab.bench.payload import HEADER, SENTINEL, filler, stamp
 from brokerlab.bench.procs import Sync, Window
+from brokerlab.settings import amqp_parameters
 
 HARD_LIMIT_S = 120.0
 
 
 def connection_parameters(url: str) -> pika.URLParameters:
-    """Parameters that never hang: socket and blocked-connection timeouts, one attempt."""
-    params = pika.URLParameters(url)
-    params.socket_timeout = 10
-    params.blocked_connection_timeout = 30
-    params.connection_attempts = 1
-    return params
+    """The course's never-hanging parameters, with room for a loaded broker: 10 s socket timeout,
+    30 s while a memory alarm blocks publishers."""
+    return amqp_parameters(url, timeout=10, blocked_timeout=30)
 
 
 def properties(workload: dict) -> pika.BasicProperties:

@@ -122,7 +122,7 @@ def run_python(w: Workload, mode: Mode, ep: Endpoints, *, consumer_only: bool = 
             progress()
     finally:
         if w.system == "kafka" and not prefilled_topic:
-            topology.delete_topics(ep, [name])
+            topology.discard_kafka(ep, topics=[name])
         elif w.system == "rabbitmq":
             topology.delete_queues(ep, [name])
     _merge_histograms(config)
@@ -190,7 +190,7 @@ def run_native(w: Workload, mode: Mode, ep: Endpoints, *, runs: int | None = Non
                 progress()
     finally:
         if w.system == "kafka":
-            topology.delete_topics(ep, created)
+            topology.discard_kafka(ep, topics=created)
         else:
             topology.delete_queues(ep, created)
     return summarize_runs(config, NATIVE_KEYS)
@@ -227,5 +227,5 @@ def native_consumer(ep: Endpoints, mode: Mode, topic: str, count: int, size: int
             config.runs.append(_native_record(i, out, out["msgs_per_s"], out["msgs_per_s"], size))
             progress()
     finally:
-        topology.delete_groups(ep, groups)
+        topology.discard_kafka(ep, groups=groups)
     return summarize_runs(config, NATIVE_KEYS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
+from collections.abc import Sequence
 
 import pika
 import requests
@@ -12,6 +13,7 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.error import KafkaError
 
+from brokerlab import cleanup
 from brokerlab.bench.rabbit_load import connection_parameters
 from brokerlab.bench.workload import Workload
 from brokerlab.errors import BrokerlabError
@@ -68,24 +70,11 @@ def create_topic(ep: Endpoints, name: str, config: dict[str, str] | None = None)
     raise BrokerlabError(f"Topic {name} got no leader within 15 s.", FIX)
 
 
-def delete_topics(ep: Endpoints, names: list[str]) -> None:
-    """Delete topics (ignores ones already gone)."""
-    if not names:
-        return
-    admin = AdminClient(ep.kafka_config(**{"socket.timeout.ms": 5000, "log_level": 0}))
-    for future in admin.delete_topics(names, operation_timeout=10).values():
-        with contextlib.suppress(KafkaException, TimeoutError):
-            future.result(timeout=15)
-
-
-def delete_groups(ep: Endpoints, groups: list[str]) -> None:
-    """Delete consumer groups (ignores ones that do not exist)."""
-    if not groups:
-        return
-    admin = AdminClient(ep.kafka_config(**{"socket.timeout.ms": 5000, "log_level": 0}))
-    for future in admin.delete_consumer_groups(groups, request_timeout=10).values():
-        with contextlib.suppress(KafkaException, TimeoutError):
-            future.result(timeout=15)
+def discard_kafka(ep: Endpoints, topics: Sequence[str] = (), groups: Sequence[str] = ()) -> None:
+    """Delete the benchmark's topics and consumer groups (ignores ones already gone)."""
+    if topics or groups:
+        admin = AdminClient(ep.kafka_config(**{"socket.timeout.ms": 5000, "log_level": 0}))
+        cleanup.discard_kafka(admin, topics, groups)
 
 
 def queue_arguments(w: Workload) -> dict[str, str]:

@@ -24,13 +24,15 @@ from collections.abc import Callable
 from concurrent.futures import Future
 
 import pika
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from brokerlab import queuestats
+from brokerlab import cleanup, queuestats
 from brokerlab.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
-from brokerlab.settings import Endpoints, endpoints, ns
+from brokerlab.exercises import kafka_records
+from brokerlab.exercises.kafka_records import Record
+from brokerlab.settings import Endpoints, amqp_parameters, endpoints, ns
 
 EXERCISE = "01-leftovers"
 PARTITIONS = 2
@@ -52,10 +54,7 @@ class _Situation:
         self.unacked = rng.randint(2, 4)  # delivered, not acknowledged (yet)
         self.ready = rng.randint(3, 7)  # never delivered
         self.admin = AdminClient(ep.kafka_config(**{"socket.timeout.ms": 10000}))
-        params = pika.URLParameters(ep.rabbitmq_url)
-        params.socket_timeout = params.blocked_connection_timeout = 5
-        params.connection_attempts = 1
-        self.params = params
+        self.params = amqp_parameters(ep.rabbitmq_url)
         self.connection: pika.BlockingConnection | None = None
 
     @property
@@ -76,15 +75,9 @@ class _Situation:
         futures = self.admin.create_topics([NewTopic(self.topic, num_partitions=PARTITIONS)],
                                            operation_timeout=10)
         _wait(futures[self.topic], f"create topic {self.topic}")
-        producer = Producer(self.ep.kafka_config(acks="all", **{"message.timeout.ms": 15000}))
-        failures: list = []
-        for partition, count in enumerate(self.produced):
-            for i in range(count):
-                producer.produce(self.topic, value=f"p{partition}-{i}".encode(), partition=partition,
-                                 on_delivery=lambda err, _msg: err and failures.append(err))
-        if producer.flush(20) or failures:
-            raise BrokerlabError(f"The checker could not produce its records to {self.topic} "
-                                 f"({failures[:1] or 'timed out'}).", FIX)
+        kafka_records.write(self.ep, self.topic, (Record(partition, f"p{partition}-{i}".encode())
+                                                  for partition, count in enumerate(self.produced)
+                                                  for i in range(count)), FIX)
         deleted = self.admin.delete_records([TopicPartition(self.topic, 0, self.deleted)],
                                             request_timeout=10, operation_timeout=10)
         for future in deleted.values():
@@ -172,12 +165,7 @@ class _Situation:
                 self.connection.channel().queue_delete(self.queue)
             with contextlib.suppress(pika.exceptions.AMQPError):
                 self.connection.close()
-        for futures in (self.admin.delete_topics([self.topic], operation_timeout=10),
-                        self.admin.delete_consumer_groups([self.group], request_timeout=10)):
-            for future in futures.values():
-                # KafkaException: never created (the checker stopped early) or already gone
-                with contextlib.suppress(KafkaException, TimeoutError):
-                    future.result(timeout=15)
+        cleanup.discard_kafka(self.admin, [self.topic], [self.group])
 
 
 def _wait(future: Future, what: str) -> object:

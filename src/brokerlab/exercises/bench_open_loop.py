@@ -27,7 +27,7 @@ import pika
 
 from brokerlab.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
-from brokerlab.settings import Endpoints, endpoints, ns
+from brokerlab.settings import Endpoints, amqp_parameters, endpoints, ns
 
 EXERCISE = "07_open_loop"
 RATE = 500
@@ -55,13 +55,6 @@ class StallingChannel:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._channel, name)
-
-
-def _parameters(ep: Endpoints) -> pika.URLParameters:
-    params = pika.URLParameters(ep.rabbitmq_url)
-    params.socket_timeout = params.blocked_connection_timeout = 10
-    params.connection_attempts = 1
-    return params
 
 
 def judge(fb: Feedback, bodies: list[bytes], elapsed_s: float, rate: float = RATE,
@@ -120,7 +113,7 @@ def check_open_loop(fn: Callable[[Any, str, float, int], None], ep: Endpoints | 
     fb = Feedback(EXERCISE)
     queue = ns(f"exercise-open-loop-{uuid.uuid4().hex[:8]}")
     try:
-        connection = pika.BlockingConnection(_parameters(ep))
+        connection = pika.BlockingConnection(amqp_parameters(ep.rabbitmq_url, timeout=10))
     except pika.exceptions.AMQPError as exc:
         raise BrokerlabError(f"The checker could not connect to RabbitMQ: {exc!r}", FIX) from None
     try:

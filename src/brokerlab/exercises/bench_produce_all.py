@@ -11,8 +11,6 @@ then reads the topic back: every payload must be there exactly once.
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import time
 import uuid
 from collections import Counter
@@ -22,6 +20,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from brokerlab import cleanup
 from brokerlab.bench.topology import create_topic
 from brokerlab.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
@@ -72,31 +71,6 @@ def _read_back(ep: Endpoints, topic: str) -> list[bytes]:
     finally:
         consumer.close()
     return values
-
-
-def _call_bounded(fb: Feedback, fn: Callable[..., Any], args: tuple, timeout: float) -> tuple[bool, Any]:
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = fn(*args)
-        except BaseException as exc:  # replayed through fb.call, which turns it into a hint
-            box["error"] = exc
-
-    thread = threading.Thread(target=run, name="produce_all", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
-        fb.expect(False, "", f"Your function did not return within {timeout:.0f} s. Bound every wait: "
-                             "poll(0.1) inside the retry loop, flush(30) at the end.")
-        return False, None
-
-    def replay() -> Any:
-        if "error" in box:
-            raise box["error"]
-        return box["value"]
-
-    return fb.call(replay)
 
 
 def judge(fb: Feedback, ok: bool, returned: Any, sent: list[bytes], got: list[bytes],
@@ -161,10 +135,11 @@ def check_produce_all(fn: Callable[[dict, str, list[bytes]], int], ep: Endpoints
                 box["buffer"] = exc
                 return None
 
-        ok, returned = _call_bounded(fb, guarded, (producer_config(ep), topic, list(sent)), timeout)
+        ok, returned = fb.call_bounded(guarded, producer_config(ep), topic, list(sent), timeout=timeout,
+                                       hang_hint="Bound every wait: poll(0.1) inside the retry loop, "
+                                                 "flush(30) at the end.")
         got = _read_back(ep, topic)
         judge(fb, ok, returned, sent, got, box.get("buffer"))
     finally:
-        with contextlib.suppress(KafkaException, TimeoutError):
-            admin.delete_topics([topic], operation_timeout=10)[topic].result(timeout=15)
+        cleanup.discard_kafka(admin, [topic])
     return fb.result()

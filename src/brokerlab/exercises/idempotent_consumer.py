@@ -32,7 +32,7 @@ import pika
 
 from brokerlab import checks, workers
 from brokerlab.errors import BrokerlabError
-from brokerlab.settings import Endpoints, endpoints, ns
+from brokerlab.settings import Endpoints, amqp_parameters, endpoints, ns
 
 EXERCISE = "04-idempotent-consumer"
 PREFETCH = 5
@@ -60,14 +60,6 @@ def payments_per_id(path: Path) -> dict[str, list[tuple[str, int]]]:
     finally:
         db.close()
     return rows
-
-
-def _parameters(url: str) -> pika.URLParameters:
-    params = pika.URLParameters(url)
-    params.socket_timeout = 5
-    params.blocked_connection_timeout = 5
-    params.connection_attempts = 1
-    return params
 
 
 class _CrashingChannel:
@@ -107,7 +99,7 @@ def _consume(handle: Callable[..., Any], url: str, queue: str, db_path: str, eve
     events = workers.Ledger(Path(events_path))
     deadline = time.monotonic() + deadline_s
     db = sqlite3.connect(db_path, timeout=5)
-    with pika.BlockingConnection(_parameters(url)) as connection:
+    with pika.BlockingConnection(amqp_parameters(url)) as connection:
         channel = connection.channel()
         channel.basic_qos(prefetch_count=PREFETCH)
         proxy = _CrashingChannel(channel, events, crash)
@@ -135,7 +127,7 @@ def _publish(url: str, queue: str, count: int, seed: int) -> dict[str, tuple[str
     """Declare ``queue``, publish ``count`` payments with confirms; returns ``{id: (account, amount)}``."""
     rng = random.Random(seed)
     expected: dict[str, tuple[str, int]] = {}
-    with pika.BlockingConnection(_parameters(url)) as connection:
+    with pika.BlockingConnection(amqp_parameters(url)) as connection:
         channel = connection.channel()
         # x-expires: the broker deletes the queue 10 minutes after its last use, even if we crash.
         channel.queue_declare(queue, arguments={"x-expires": 600_000})
@@ -153,7 +145,7 @@ def _publish(url: str, queue: str, count: int, seed: int) -> dict[str, tuple[str
 def _wait_until_released(url: str, queue: str, timeout: float = 10.0) -> None:
     """Wait until no consumer is attached: RabbitMQ has noticed the dead one and requeued its messages."""
     deadline = time.monotonic() + timeout
-    with pika.BlockingConnection(_parameters(url)) as connection:
+    with pika.BlockingConnection(amqp_parameters(url)) as connection:
         channel = connection.channel()
         while time.monotonic() < deadline:
             if channel.queue_declare(queue, passive=True).method.consumer_count == 0:
@@ -162,7 +154,7 @@ def _wait_until_released(url: str, queue: str, timeout: float = 10.0) -> None:
 
 
 def _queue_depth_and_delete(url: str, queue: str) -> int:
-    with pika.BlockingConnection(_parameters(url)) as connection:
+    with pika.BlockingConnection(amqp_parameters(url)) as connection:
         channel = connection.channel()
         depth = channel.queue_declare(queue, passive=True).method.message_count
         channel.queue_delete(queue)

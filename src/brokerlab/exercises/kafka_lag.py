@@ -16,19 +16,19 @@ OFFSET_INVALID, position instead of committed, counting from 0 instead of the lo
 
 from __future__ import annotations
 
-import contextlib
-import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from brokerlab import cleanup
 from brokerlab.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
+from brokerlab.exercises import kafka_records
+from brokerlab.exercises.kafka_records import Record
 from brokerlab.settings import Endpoints, endpoints, ns
 
 EXERCISE = "02_consumer_lag"
@@ -75,23 +75,9 @@ def _wait(futures: dict, what: str, timeout: float = 15.0) -> None:
 def _setup(ep: Endpoints, admin: AdminClient, topic: str, group: str) -> None:
     _wait(admin.create_topics([NewTopic(topic, num_partitions=len(SCENARIO))], operation_timeout=10),
           f"create topic {topic!r}")
-    producer = Producer(ep.kafka_config(**{"acks": "all", "message.timeout.ms": 15000}))
-    failures: list[KafkaError] = []
-    deadline = time.monotonic() + 15
-    for partition, slot in enumerate(SCENARIO):
-        for i in range(slot.records):
-            while True:  # the topic's metadata may take a moment to reach the producer
-                try:
-                    producer.produce(topic, value=f"record {i}".encode(), partition=partition,
-                                     on_delivery=lambda err, _msg: err and failures.append(err))
-                    break
-                except BufferError:
-                    producer.poll(0.2)
-    while producer.flush(1) and time.monotonic() < deadline:
-        pass
-    if len(producer) or failures:
-        raise BrokerlabError(f"The checker could not write its records to {topic!r} "
-                             f"({failures[0] if failures else 'timed out'}).", FIX)
+    kafka_records.write(ep, topic, (Record(partition, f"record {i}".encode())
+                                    for partition, slot in enumerate(SCENARIO) for i in range(slot.records)),
+                        FIX)
     deletions = [TopicPartition(topic, p, slot.deleted) for p, slot in enumerate(SCENARIO) if slot.deleted]
     if deletions:
         _wait(admin.delete_records(deletions, operation_timeout=10), "delete the first records")
@@ -109,50 +95,6 @@ def _committed_now(admin: AdminClient, group: str, topic: str) -> dict[int, int]
     except (KafkaException, TimeoutError):
         return None
     return dict(sorted((tp.partition, tp.offset) for tp in listed if tp.topic == topic and tp.offset >= 0))
-
-
-def _teardown(admin: AdminClient, topic: str, group: str) -> None:
-    """Best effort: delete the scenario's group (retrying while a member leaves) and topic."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            admin.delete_consumer_groups([group], request_timeout=5)[group].result(timeout=10)
-            break
-        except KafkaException as exc:
-            if exc.args[0].code() in (KafkaError.GROUP_ID_NOT_FOUND,):
-                break
-            time.sleep(0.5)  # NON_EMPTY_GROUP: a learner's consumer is still leaving
-        except TimeoutError:
-            break
-    with contextlib.suppress(KafkaException, TimeoutError):
-        admin.delete_topics([topic], operation_timeout=10)[topic].result(timeout=15)
-
-
-def _call_bounded(fb: Feedback, fn: Callable[..., Any], args: tuple, timeout: float) -> tuple[bool, Any]:
-    """``fb.call`` with a deadline: a function that blocks for ever becomes a hint, not a hung cell."""
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = fn(*args)
-        except BaseException as exc:  # handed back to fb.call below, which turns it into a hint
-            box["error"] = exc
-
-    thread = threading.Thread(target=run, name="partition_lag", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
-        fb.expect(False, "", f"Your function did not return within {timeout:.0f} s. Give every call a "
-                             "timeout (list_topics(topic, timeout=10), committed(..., timeout=10), "
-                             "get_watermark_offsets(..., timeout=10)) and do not poll() in a loop.")
-        return False, None
-
-    def replay() -> Any:
-        if "error" in box:
-            raise box["error"]
-        return box["value"]
-
-    return fb.call(replay)
 
 
 def _table(expected: dict[int, int], got: dict) -> str:
@@ -252,7 +194,10 @@ def check_partition_lag(fn: Callable[[dict, str, str], dict[int, int]], ep: Endp
     try:
         _setup(ep, admin, topic, group)
         before = _committed_now(admin, group, topic)
-        ok, got = _call_bounded(fb, fn, (ep.kafka_config(), group, topic), timeout)
+        ok, got = fb.call_bounded(fn, ep.kafka_config(), group, topic, timeout=timeout,
+                                  hang_hint="Give every call a timeout (list_topics(topic, timeout=10), "
+                                            "committed(..., timeout=10), get_watermark_offsets(..., "
+                                            "timeout=10)) and do not poll() in a loop.")
         if ok:
             judge(fb, got)
             after = _committed_now(admin, group, topic)
@@ -262,5 +207,5 @@ def check_partition_lag(fn: Callable[[dict, str, str], dict[int, int]], ep: Endp
                       f"{after}). Measuring lag must not move them: create the Consumer with "
                       "'enable.auto.commit': False, and do not consume or commit.")
     finally:
-        _teardown(admin, topic, group)
+        cleanup.discard_kafka(admin, [topic], [group])
     return fb.result()

@@ -26,12 +26,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, ConsumerGroupState, KafkaError, KafkaException, Producer
+from confluent_kafka import Consumer, ConsumerGroupState, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from brokerlab import metrics, workers
+from brokerlab import cleanup, metrics, workers
 from brokerlab.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
+from brokerlab.exercises import kafka_records
+from brokerlab.exercises.kafka_records import Record
 from brokerlab.settings import Endpoints, endpoints, ns
 
 EXERCISE = "lab01-consumers-needed"
@@ -162,18 +164,9 @@ class LiveRun:
 
 
 def _fill(ep: Endpoints, topic: str, s: Scenario) -> None:
-    producer = Producer(ep.kafka_config(**{"acks": "all", "linger.ms": 5, "message.timeout.ms": 15000}))
-    failures: list[KafkaError] = []
-    for p in range(s.partitions):
-        for i in range(s.backlog_per_partition):
-            producer.produce(topic, value=f"{p}-{i}".encode(), partition=p,
-                             on_delivery=lambda err, _m: err and failures.append(err))
-    deadline = time.monotonic() + 20
-    while producer.flush(1) and time.monotonic() < deadline:
-        pass
-    if len(producer) or failures:
-        raise BrokerlabError(f"The checker could not fill {topic!r} "
-                             f"({failures[0] if failures else 'timed out'}).", FIX)
+    kafka_records.write(ep, topic, (Record(p, f"{p}-{i}".encode())
+                                    for p in range(s.partitions) for i in range(s.backlog_per_partition)),
+                        FIX)
 
 
 def group_members(admin: AdminClient, group: str) -> list[list[int]] | None:
@@ -234,10 +227,7 @@ def run_live(ep: Endpoints, n: int, s: Scenario = LIVE) -> LiveRun:
         for w in started:
             with contextlib.suppress(BrokerlabError):
                 w.join(15)
-        with contextlib.suppress(KafkaException, TimeoutError):
-            admin.delete_consumer_groups([group], request_timeout=10)[group].result(timeout=15)
-        with contextlib.suppress(KafkaException, TimeoutError):
-            admin.delete_topics([topic], operation_timeout=10)[topic].result(timeout=15)
+        cleanup.discard_kafka(admin, [topic], [group])
         ledger.path.unlink(missing_ok=True)
 
 

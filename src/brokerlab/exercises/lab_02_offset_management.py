@@ -19,8 +19,6 @@ group.
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -29,15 +27,16 @@ from typing import Any
 from confluent_kafka import (
     Consumer,
     ConsumerGroupTopicPartitions,
-    KafkaError,
     KafkaException,
-    Producer,
     TopicPartition,
 )
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from brokerlab import cleanup
 from brokerlab.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
+from brokerlab.exercises import kafka_records
+from brokerlab.exercises.kafka_records import Record
 from brokerlab.settings import Endpoints, endpoints, ns
 
 EXERCISE = "lab02-rewind-group"
@@ -62,19 +61,9 @@ def expected_offsets(layout: tuple[tuple[int, int], ...] = LAYOUT,
 
 def _setup(ep: Endpoints, admin: AdminClient, topic: str, group: str, base_ms: int) -> None:
     admin.create_topics([NewTopic(topic, num_partitions=len(LAYOUT))])[topic].result(timeout=20)
-    producer = Producer(ep.kafka_config(**{"acks": "all", "message.timeout.ms": 15000}))
-    failures: list[KafkaError] = []
-    for p, (records, first_ms) in enumerate(LAYOUT):
-        for i in range(records):
-            producer.produce(topic, value=f"p{p}-r{i}".encode(), partition=p,
-                             timestamp=base_ms + first_ms + 1000 * i,
-                             on_delivery=lambda err, _m: err and failures.append(err))
-    deadline = time.monotonic() + 20
-    while producer.flush(1) and time.monotonic() < deadline:
-        pass
-    if len(producer) or failures:
-        raise BrokerlabError(f"The checker could not write its records to {topic!r} "
-                             f"({failures[0] if failures else 'timed out'}).", FIX)
+    kafka_records.write(ep, topic, (Record(p, f"p{p}-r{i}".encode(), base_ms + first_ms + 1000 * i)
+                                    for p, (records, first_ms) in enumerate(LAYOUT) for i in range(records)),
+                        FIX)
     # Where the group stands before the rewind (it has read partitions 0 and 1 to the end).
     initial = [TopicPartition(topic, p, offset) for p, offset in INITIAL.items()]
     admin.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(group, initial)])[group].result(
@@ -107,32 +96,23 @@ def _first_timestamps(ep: Endpoints, topic: str, offsets: dict[int, int]) -> dic
 
 
 def _call_bounded(fb: Feedback, fn: Callable[..., Any], args: tuple) -> bool:
-    """Run the learner's function with a deadline; every failure becomes a hint."""
-    box: dict[str, Any] = {}
+    """Run the learner's function with a deadline; every failure becomes a hint, the broker's
+    refusals a specific one."""
+    raised: list[BaseException] = []
 
-    def run() -> None:
+    def watched(*call_args: Any) -> Any:
         try:
-            box["value"] = fn(*args)
-        except BaseException as exc:  # handed to fb.call below
-            box["error"] = exc
+            return fn(*call_args)
+        except BaseException as exc:
+            raised.append(exc)
+            raise
 
-    thread = threading.Thread(target=run, name="rewind_group", daemon=True)
-    thread.start()
-    thread.join(CALL_TIMEOUT)
-    if thread.is_alive():
-        fb.expect(False, "", f"Your function did not return within {CALL_TIMEOUT:.0f} s. Give every call "
-                             "a timeout (offsets_for_times(..., timeout=10), result(timeout=10)) and do not "
-                             "poll() in a loop: rewinding needs no consuming.")
-        return False
-
-    def replay() -> Any:
-        if "error" in box:
-            raise box["error"]
-        return box.get("value")
-
-    ok, _ = fb.call(replay)
-    if not ok and "error" in box:
-        text = str(box["error"]).lower()
+    ok, _ = fb.call_bounded(watched, *args, timeout=CALL_TIMEOUT,
+                            hang_hint="Give every call a timeout (offsets_for_times(..., timeout=10), "
+                                      "result(timeout=10)) and do not poll() in a loop: rewinding needs "
+                                      "no consuming.")
+    if raised:
+        text = str(raised[0]).lower()
         if "negative" in text or "-1" in text:
             fb.expect(False, "", "offsets_for_times() answers offset -1 for a partition that has no record "
                                  "at or after the time (here partition 2). You cannot commit -1: commit the "
@@ -221,16 +201,4 @@ def check_rewind_group(fn: Callable[[dict, str, str, int], None], ep: Endpoints 
                       f"{target}.")
         return fb.result()
     finally:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                admin.delete_consumer_groups([group], request_timeout=5)[group].result(timeout=10)
-                break
-            except KafkaException as exc:
-                if exc.args[0].code() == KafkaError.GROUP_ID_NOT_FOUND:
-                    break
-                time.sleep(0.5)  # a learner's consumer is still leaving the group
-            except TimeoutError:
-                break
-        with contextlib.suppress(KafkaException, TimeoutError):
-            admin.delete_topics([topic], operation_timeout=10)[topic].result(timeout=15)
+        cleanup.discard_kafka(admin, [topic], [group])

@@ -28,7 +28,7 @@ from pika.exceptions import AMQPError, NackError
 
 from brokerlab import settings
 from brokerlab.checks import CheckResult, Feedback
-from brokerlab.settings import Endpoints
+from brokerlab.settings import Endpoints, amqp_parameters
 
 EXERCISE = "lab04-bounded-queue"
 MAX_READY = 100  # ready messages the queue may hold
@@ -36,14 +36,6 @@ MAX_PREFETCH = 10  # unacknowledged messages the consumer may hold
 MESSAGES = 400  # the load: published as fast as confirms come back (a few hundred per second)
 WORK = 0.02  # seconds the checker's consumer spends per message (about 50 per second)
 DRAIN_TIMEOUT = 20.0
-
-
-def _params(ep: Endpoints) -> pika.URLParameters:
-    params = pika.URLParameters(ep.rabbitmq_url)
-    params.socket_timeout = 5
-    params.blocked_connection_timeout = 30
-    params.connection_attempts = 1
-    return params
 
 
 def _prefetch_of(ep: Endpoints, queue: str) -> int | None:
@@ -92,7 +84,7 @@ def check_bounded_queue(prepare_consumer: Callable[[Any, str], None],
     ep = ep or settings.endpoints()
     fb = Feedback(EXERCISE)
     queue = settings.ns(f"lab04-exercise-{uuid.uuid4().hex[:8]}")
-    consumer_conn = pika.BlockingConnection(_params(ep))
+    consumer_conn = pika.BlockingConnection(amqp_parameters(ep.rabbitmq_url, blocked_timeout=30))
     consumer: _SlowConsumer | None = None
     try:
         channel = consumer_conn.channel()
@@ -161,7 +153,7 @@ def _unacked(ep: Endpoints, queue: str) -> int:
 
 
 def _ready(ep: Endpoints, queue: str) -> int:
-    with pika.BlockingConnection(_params(ep)) as connection:
+    with pika.BlockingConnection(amqp_parameters(ep.rabbitmq_url, blocked_timeout=30)) as connection:
         return connection.channel().queue_declare(queue, passive=True).method.message_count
 
 
@@ -170,7 +162,7 @@ def _publish_load(ep: Endpoints, queue: str) -> tuple[list[str], list[str], int]
     confirmed: list[str] = []
     nacked: list[str] = []
     max_ready = 0
-    with pika.BlockingConnection(_params(ep)) as connection:
+    with pika.BlockingConnection(amqp_parameters(ep.rabbitmq_url, blocked_timeout=30)) as connection:
         channel = connection.channel()
         channel.confirm_delivery()
         for i in range(MESSAGES):
@@ -233,7 +225,7 @@ def _judge(fb: Feedback, confirmed: list[str], nacked: list[str], max_ready: int
 
 def _delete(ep: Endpoints, queue: str) -> None:
     try:
-        with pika.BlockingConnection(_params(ep)) as connection:
+        with pika.BlockingConnection(amqp_parameters(ep.rabbitmq_url, blocked_timeout=30)) as connection:
             connection.channel().queue_delete(queue)
     except AMQPError:
         pass

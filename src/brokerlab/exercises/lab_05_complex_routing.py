@@ -23,7 +23,7 @@ from pika.exceptions import AMQPError, ChannelClosedByBroker, NackError, Unrouta
 
 from brokerlab import cleanup, settings
 from brokerlab.checks import CheckResult, Feedback
-from brokerlab.settings import Endpoints
+from brokerlab.settings import Endpoints, amqp_parameters
 
 EXERCISE = "lab05-exact-routing"
 QUEUE_KEYS = ("billing", "shipping_eu", "shipping_us", "audit", "unrouted")
@@ -49,20 +49,12 @@ def new_names(run: str | None = None) -> dict[str, Any]:
             "queues": {key: f"{prefix}{key.replace('_', '-')}" for key in QUEUE_KEYS}}
 
 
-def _params(ep: Endpoints) -> pika.URLParameters:
-    params = pika.URLParameters(ep.rabbitmq_url)
-    params.socket_timeout = 5
-    params.blocked_connection_timeout = 30
-    params.connection_attempts = 1
-    return params
-
-
 def publish_and_collect(ep: Endpoints, names: dict[str, Any]) -> tuple[Counter, list[str], str | None]:
     """Publish every key of ROUTES (mandatory, confirmed); drain the queues.
 
     Returns (Counter of (queue key, routing key) copies, keys returned as unroutable, error)."""
     returned: list[str] = []
-    with pika.BlockingConnection(_params(ep)) as connection:
+    with pika.BlockingConnection(amqp_parameters(ep.rabbitmq_url, blocked_timeout=30)) as connection:
         channel = connection.channel()
         channel.confirm_delivery()
         for key in ROUTES:
@@ -78,7 +70,7 @@ def publish_and_collect(ep: Endpoints, names: dict[str, Any]) -> tuple[Counter, 
                                              f"{exc.reply_code} {exc.reply_text}")
     time.sleep(0.2)
     copies: Counter = Counter()
-    with pika.BlockingConnection(_params(ep)) as connection:
+    with pika.BlockingConnection(amqp_parameters(ep.rabbitmq_url, blocked_timeout=30)) as connection:
         for qkey, queue in names["queues"].items():
             channel = connection.channel()
             try:
@@ -100,7 +92,7 @@ def check_exact_routing(build_routing: Callable[[Any, dict[str, Any]], None],
     fb = Feedback(EXERCISE)
     names = new_names()
     try:
-        with pika.BlockingConnection(_params(ep)) as connection:
+        with pika.BlockingConnection(amqp_parameters(ep.rabbitmq_url, blocked_timeout=30)) as connection:
             ok, _ = fb.call(build_routing, connection.channel(), names)
         if not ok:
             return fb.result()

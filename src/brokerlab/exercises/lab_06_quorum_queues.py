@@ -25,20 +25,12 @@ from brokerlab.brokers.rabbitmq_native import RabbitNode
 from brokerlab.checks import CheckResult, Feedback
 from brokerlab.cluster import AUTH, Cluster
 from brokerlab.errors import BrokerlabError
+from brokerlab.settings import amqp_parameters
 
 EXERCISE = "lab06-survives-a-node"
 MESSAGES = 50
 CONSUME_TIMEOUT = 15.0
 HEALTHY_TIMEOUT = 90.0
-
-
-def params(url: str) -> pika.URLParameters:
-    """pika parameters for one node, with short timeouts."""
-    p = pika.URLParameters(url)
-    p.socket_timeout = 5
-    p.blocked_connection_timeout = 10
-    p.connection_attempts = 1
-    return p
 
 
 def queue_info(management_url: str, queue: str) -> dict | None:
@@ -89,7 +81,7 @@ def start_missing(lab: Cluster) -> list[str]:
 def _consume_all(url: str, queue: str, ledger: workers.Ledger) -> None:
     """Worker: basic_get everything from ``queue``; ledger gets 'got:<id>' lines or 'error:<text>'."""
     try:
-        with pika.BlockingConnection(params(url)) as connection:
+        with pika.BlockingConnection(amqp_parameters(url, blocked_timeout=10)) as connection:
             channel = connection.channel()
             while True:
                 method, properties, _body = channel.basic_get(queue, auto_ack=True)
@@ -112,7 +104,7 @@ def check_survives_node_loss(declare_queue: Callable[[Any, str], None],
     others = lab.rabbit_nodes[1:]
     killed: RabbitNode | None = None
     try:
-        with pika.BlockingConnection(params(lab.amqp_urls[0])) as connection:
+        with pika.BlockingConnection(amqp_parameters(lab.amqp_urls[0], blocked_timeout=10)) as connection:
             ok, _ = fb.call(declare_queue, connection.channel(), queue)
         if not ok:
             return fb.result()
@@ -161,7 +153,7 @@ def check_survives_node_loss(declare_queue: Callable[[Any, str], None],
 def _publish(url: str, queue: str) -> list[str] | str:
     ids = [f"m{i}" for i in range(MESSAGES)]
     try:
-        with pika.BlockingConnection(params(url)) as connection:
+        with pika.BlockingConnection(amqp_parameters(url, blocked_timeout=10)) as connection:
             channel = connection.channel()
             channel.confirm_delivery()
             for message_id in ids:
@@ -198,7 +190,7 @@ def _judge(fb: Feedback, kind: str, info: dict, killed: RabbitNode, survivor: Ra
 
 def _delete(lab: Cluster, queue: str) -> None:
     try:
-        with pika.BlockingConnection(params(lab.amqp_urls[1])) as connection:
+        with pika.BlockingConnection(amqp_parameters(lab.amqp_urls[1], blocked_timeout=10)) as connection:
             connection.channel().queue_delete(queue)
     except AMQPError:
         pass

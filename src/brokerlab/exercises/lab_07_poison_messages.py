@@ -22,7 +22,7 @@ from pika.exceptions import AMQPError, ChannelClosedByBroker
 
 from brokerlab import cleanup, settings
 from brokerlab.checks import CheckResult, Feedback
-from brokerlab.settings import Endpoints
+from brokerlab.settings import Endpoints, amqp_parameters
 
 EXERCISE = "lab07-dead-letter-after-n"
 MAX_DELIVERIES = 3
@@ -36,14 +36,6 @@ def new_names(run: str | None = None) -> dict[str, str]:
     return {"prefix": prefix, "work": f"{prefix}work", "dlx": f"{prefix}dlx", "dlq": f"{prefix}dlq"}
 
 
-def _params(ep: Endpoints) -> pika.URLParameters:
-    params = pika.URLParameters(ep.rabbitmq_url)
-    params.socket_timeout = 5
-    params.blocked_connection_timeout = 30
-    params.connection_attempts = 1
-    return params
-
-
 def check_dead_lettering(setup_queues: Callable[[Any, dict[str, str], int], None],
                          ep: Endpoints | None = None) -> CheckResult:
     """Run the learner's ``setup_queues(channel, names, MAX_DELIVERIES)`` and a naive consumer."""
@@ -51,7 +43,7 @@ def check_dead_lettering(setup_queues: Callable[[Any, dict[str, str], int], None
     fb = Feedback(EXERCISE)
     names = new_names()
     try:
-        with pika.BlockingConnection(_params(ep)) as connection:
+        with pika.BlockingConnection(amqp_parameters(ep.rabbitmq_url, blocked_timeout=30)) as connection:
             try:
                 ok, _ = fb.call(setup_queues, connection.channel(), dict(names), MAX_DELIVERIES)
             except ChannelClosedByBroker as exc:  # pika may raise it when the channel is reused
@@ -78,7 +70,7 @@ def _exercise(ep: Endpoints, names: dict[str, str]) -> tuple[Counter, Counter, i
     deliveries: Counter = Counter()
     parked: Counter = Counter()
     try:
-        with pika.BlockingConnection(_params(ep)) as connection:
+        with pika.BlockingConnection(amqp_parameters(ep.rabbitmq_url, blocked_timeout=30)) as connection:
             channel = connection.channel()
             channel.confirm_delivery()
             for message_id in [*poison, *good]:

@@ -19,7 +19,7 @@ import requests
 
 from brokerlab import checks
 from brokerlab.errors import BrokerlabError
-from brokerlab.settings import Endpoints, endpoints, ns
+from brokerlab.settings import Endpoints, amqp_parameters, endpoints, ns
 
 EXERCISE = "03-routing"
 
@@ -51,14 +51,6 @@ _FIX = "Check the brokers with `brokerlab status` (start them with `brokerlab up
 def expected_by_queue() -> dict[str, list[str]]:
     """For each queue role, the routing keys it must receive (sorted)."""
     return {role: sorted(k for k, roles in MESSAGES.items() if role in roles) for role in ROLES}
-
-
-def _params(ep: Endpoints) -> pika.URLParameters:
-    params = pika.URLParameters(ep.rabbitmq_url)
-    params.socket_timeout = 5
-    params.blocked_connection_timeout = 5
-    params.connection_attempts = 1
-    return params
 
 
 def _management(ep: Endpoints, path: str) -> Any:
@@ -152,9 +144,9 @@ def check_routing(declare_routing: Callable[[Any, str, dict[str, str]], Any],
     prefix = ns(f"ex03-{uuid.uuid4().hex[:8]}-")
     exchange = f"{prefix}orders"
     queues = {role: f"{prefix}q-{role}" for role in ROLES}
-    vhost = quote(_params(ep).virtual_host, safe="")
+    vhost = quote(amqp_parameters(ep.rabbitmq_url).virtual_host, safe="")
     try:
-        connection = pika.BlockingConnection(_params(ep))
+        connection = pika.BlockingConnection(amqp_parameters(ep.rabbitmq_url))
     except pika.exceptions.AMQPError as exc:
         raise BrokerlabError(f"The checker could not connect to RabbitMQ ({exc!r}).", _FIX) from None
     try:

@@ -9,9 +9,7 @@ too many or too few records.
 
 from __future__ import annotations
 
-import contextlib
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -20,6 +18,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from brokerlab import cleanup
 from brokerlab.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
 from brokerlab.settings import Endpoints, ns
@@ -73,24 +72,7 @@ def _prepare(ep: Endpoints, topic: str) -> None:
 
 def _cleanup(ep: Endpoints, topic: str, group: str) -> None:
     admin = AdminClient(ep.kafka_config(**{"socket.timeout.ms": 10000, "log_level": 4}))
-    for future in [*admin.delete_consumer_groups([group], request_timeout=10).values(),
-                   *admin.delete_topics([topic], operation_timeout=10).values()]:
-        # A group the learner never created (assign() commits nothing) does not exist: fine.
-        with contextlib.suppress(KafkaException):
-            future.result(timeout=15)
-
-
-def _call_bounded(fb: Feedback, fn: Callable[..., Any], args: tuple, timeout: float) -> tuple[bool, Any]:
-    """``fb.call`` in a thread, so a learner's endless poll loop becomes a hint instead of a hang."""
-    box: dict[str, tuple[bool, Any]] = {}
-    worker = threading.Thread(target=lambda: box.setdefault("r", fb.call(fn, *args)), daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if "r" not in box:
-        fb.expect(False, "", f"Your function did not return within {timeout:.0f} s. Bound the loop: "
-                             "poll(0.5) until you have n records OR a deadline of a few seconds passes.")
-        return False, None
-    return box["r"]
+    cleanup.discard_kafka(admin, [topic], [group])
 
 
 def _describe(values: list[bytes]) -> str:
@@ -152,7 +134,9 @@ def check_replay_from(fn: Callable[..., Any], endpoints: Endpoints | None = None
         for partition, offset, n in CASES:
             config = ep.kafka_config(**{"group.id": group})
             start = time.monotonic()
-            ok, got = _call_bounded(fb, fn, (config, topic, partition, offset, n), timeout)
+            ok, got = fb.call_bounded(fn, config, topic, partition, offset, n, timeout=timeout,
+                                     hang_hint="Bound the loop: poll(0.5) until you have n records OR a "
+                                               "deadline of a few seconds passes.")
             if not ok or not _diagnose(fb, got, partition, offset, n):
                 break
             fb.lines[-1] += f" in {time.monotonic() - start:.1f} s"
