@@ -1,7 +1,10 @@
 """The claims registry, exercise progress and worker processes (no broker needed)."""
 
+import json
 import os
+import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +21,15 @@ def test_every_claim_points_at_a_notebook_and_ids_are_unique():
     ids = [c.id for c in claims.CLAIMS]
     assert len(ids) == len(set(ids))
     assert all(c.tested_in.endswith(".ipynb") and c.article for c in claims.CLAIMS)
+
+
+def test_the_notebook_each_claim_names_records_that_claim():
+    root = Path(__file__).resolve().parents[2]
+    for c in claims.CLAIMS:
+        cells = json.loads((root / c.tested_in).read_text())["cells"]
+        code = "".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+        recorded = re.search(rf"claims\.record\(\s*\"{re.escape(c.id)}\"", code)
+        assert recorded, f"{c.tested_in} never records {c.id}"
 
 
 def test_record_and_read_back_latest_wins():
