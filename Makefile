@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BL := .venv/bin/brokerlab
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test up down status doctor cluster-up cluster-down strip lint clean
+.PHONY: setup lab test book up down status doctor cluster-up cluster-down strip lint clean
 
 setup:            ## venv, package, Kafka jars, and (as root on Debian/Ubuntu) Java + rabbitmq-server
 	@scripts/setup.sh
@@ -14,6 +14,9 @@ lab: setup up     ## brokers + JupyterLab on the course
 test:             ## set up, start brokers, lint + unit + integration + nbval over notebooks/ and labs/
 	@scripts/setup.sh --test
 	@scripts/test.sh
+
+book: setup up    ## every lesson and lab executed against the brokers → build/book/index.html
+	@$(BL) book
 
 up:
 	@$(BL) up

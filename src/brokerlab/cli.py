@@ -8,6 +8,7 @@ import shutil
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from brokerlab import checks, claims, cleanup, doctor, settings
 from brokerlab.bench import cli as bench_cli
@@ -88,6 +89,18 @@ def cmd_fetch(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_book(args: argparse.Namespace) -> int:
+    from brokerlab import book  # nbconvert is slow to import: only for this command
+
+    out = Path(args.out)
+    pages = book.build([Path(n) for n in args.notebooks], out)
+    failed = [p.notebook for p in pages if p.error]
+    total = sum(p.seconds for p in pages)
+    print(f"{len(pages)} page(s) in {total:.0f} s → {out / 'index.html'}"
+          + (f"; FAILED: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
 def cmd_progress(_: argparse.Namespace) -> int:
     done = checks.progress()
     print("Exercises:" if done else "Exercises: none attempted yet.")
@@ -161,6 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="really delete (default: show what would go)")
     p.add_argument("--progress", action="store_true", help="also forget recorded progress")
     p.set_defaults(func=cmd_reset)
+    p = sub.add_parser("book", help="execute the notebooks against the brokers into a read-only HTML site")
+    p.add_argument("notebooks", nargs="*", help="notebooks to include (default: every lesson and lab)")
+    p.add_argument("--out", default="build/book", help="output folder (default: build/book)")
+    p.set_defaults(func=cmd_book)
     p = sub.add_parser("fetch", help="resolve and cache the pinned Kafka jars (needs Maven)")
     p.set_defaults(func=cmd_fetch)
     bench_cli.add_parser(sub)
