@@ -10,9 +10,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from brokerlab import checks, claims, cleanup, doctor, settings
+from brokerlab import checks, claims, cleanup, doctor, maven, settings
 from brokerlab.bench import cli as bench_cli
-from brokerlab.brokers import backend_for, kafka_native
+from brokerlab.brokers import backend_for
 from brokerlab.errors import BrokerlabError
 
 
@@ -83,9 +83,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_fetch(_: argparse.Namespace) -> int:
     cache = settings.data_dir() / "cache"
-    cached = kafka_native.jars_cached(cache)
-    path = kafka_native.ensure_jars(cache)
-    print(f"Kafka {kafka_native.kafka_version()} jars {'already cached' if cached else 'cached'} in {path}")
+    cached = maven.KAFKA.cached(cache)
+    path = maven.KAFKA.ensure(cache)
+    print(f"Kafka {maven.KAFKA.version()} jars {'already cached' if cached else 'cached'} in {path}")
     return 0
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psutil
 
-from brokerlab import settings
+from brokerlab import maven, settings
 from brokerlab.brokers import kafka_native, native, rabbitmq_native
 from brokerlab.errors import BrokerlabError
 from brokerlab.ports import is_free
@@ -70,11 +70,11 @@ def run_checks(offset: int | None = None) -> list[Check]:
 
 def _jars_check(cache: Path) -> Check:
     try:
-        version = kafka_native.kafka_version()
+        version = maven.KAFKA.version()
     except BrokerlabError as exc:
         return Check("Kafka jars", False, exc.problem, exc.fix)
-    if kafka_native.jars_cached(cache):
-        return Check("Kafka jars", True, f"Kafka {version} cached in {kafka_native.jar_dir(cache)}")
+    if maven.KAFKA.cached(cache):
+        return Check("Kafka jars", True, f"Kafka {version} cached in {maven.KAFKA.jar_dir(cache)}")
     has_mvn = shutil.which("mvn") is not None
     return Check(
         "Kafka jars", False, f"Kafka {version} jars not cached yet",

@@ -3,7 +3,7 @@ validation — none of them needs a broker."""
 
 import pytest
 
-from brokerlab import cli
+from brokerlab import cli, maven
 from brokerlab.bench import jars, mode
 from brokerlab.bench.experiments import Bench
 from brokerlab.bench.widgets import RerunPanel
@@ -14,25 +14,25 @@ EP = Endpoints("127.0.0.1:9", "amqp://guest:guest@127.0.0.1:9/%2F", "http://127.
 
 
 def test_perftest_manifest_pins_a_version_that_resolves():
-    assert jars.PERFTEST.version() == "2.22.1"
-    assert jars.PERFTEST.pom().name == "pom.xml"
-    assert "com.rabbitmq" in jars.PERFTEST.pom().read_text()
+    assert maven.PERFTEST.version() == "2.22.1"
+    assert maven.PERFTEST.pom().name == "pom.xml"
+    assert "com.rabbitmq" in maven.PERFTEST.pom().read_text()
 
 
 def test_jar_cache_layout(tmp_path):
-    target = jars.PERFTEST.jar_dir(tmp_path)
+    target = maven.PERFTEST.jar_dir(tmp_path)
     assert target == tmp_path / "perftest-2.22.1"
-    assert not jars.PERFTEST.cached(tmp_path)
+    assert not maven.PERFTEST.cached(tmp_path)
     target.mkdir()
     (target / ".complete").write_text("2.22.1")
-    assert jars.PERFTEST.cached(tmp_path)
-    assert jars.PERFTEST.ensure(tmp_path) == target  # cached: no Maven, no network
+    assert maven.PERFTEST.cached(tmp_path)
+    assert maven.PERFTEST.ensure(tmp_path) == target  # cached: no Maven, no network
 
 
 def test_missing_maven_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(jars.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(maven.shutil, "which", lambda _name: None)
     with pytest.raises(BrokerlabError, match="Maven"):
-        jars.PERFTEST.ensure(tmp_path)
+        maven.PERFTEST.ensure(tmp_path)
 
 
 def test_java_command_uses_the_whole_jar_directory(tmp_path, monkeypatch):

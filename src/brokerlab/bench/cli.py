@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from brokerlab import settings
+from brokerlab import maven, settings
 
 
 def _bench(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -95,9 +95,9 @@ def cmd_machine(args: argparse.Namespace) -> int:
 def cmd_fetch(_args: argparse.Namespace) -> int:
     from brokerlab.bench import jars
 
-    cached = jars.PERFTEST.cached(jars.cache_dir())
+    cached = maven.PERFTEST.cached(jars.cache_dir())
     path = jars.perftest_jars()
-    print(f"RabbitMQ PerfTest {jars.PERFTEST.version()} jars {'already cached' if cached else 'cached'} "
+    print(f"RabbitMQ PerfTest {maven.PERFTEST.version()} jars {'already cached' if cached else 'cached'} "
           f"in {path}")
     return 0
 

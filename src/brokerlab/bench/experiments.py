@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from brokerlab import settings
+from brokerlab import maven, settings
 from brokerlab.bench import machine, runner, topology
 from brokerlab.bench.mode import Mode, current
 from brokerlab.bench.procs import Window
@@ -102,16 +102,13 @@ class Bench:
         """Broker versions (Kafka's only when the course started it; RabbitMQ from its API)."""
         kafka = None
         if self.ep.source == "native":
-            from brokerlab.brokers import kafka_native
-
-            kafka = kafka_native.kafka_version()
+            kafka = maven.KAFKA.version()
         try:
             reply = requests.get(f"{self.ep.rabbitmq_management_url}/api/overview",
                                  auth=self.ep.management_auth, timeout=3)
             rabbit = reply.json().get("rabbitmq_version")
         except (requests.RequestException, ValueError):
             rabbit = None
-        from brokerlab.bench.jars import PERFTEST
         from brokerlab.brokers.kafka_native import java_executable, java_major_version
 
         try:
@@ -120,7 +117,7 @@ class Bench:
             java = None
         return {"source": self.ep.source, "kafka": kafka, "rabbitmq": rabbit,
                 "kafka_bootstrap_servers": self.ep.kafka_bootstrap_servers,
-                "tools": {"perftest": PERFTEST.version(), "kafka_perf_tools": kafka, "java": java}}
+                "tools": {"perftest": maven.PERFTEST.version(), "kafka_perf_tools": kafka, "java": java}}
 
     def experiment(self, name: str, title: str) -> Experiment:
         """An empty experiment record with the environment and the machine's limits filled in."""

@@ -359,9 +359,9 @@ def _image_tag(row: dict | None) -> str | None:
 
 
 def _pinned_kafka() -> str | None:
-    from brokerlab.brokers.kafka_native import kafka_version
+    from brokerlab import maven
 
     try:
-        return kafka_version()
+        return maven.KAFKA.version()
     except BrokerlabError:
         return None

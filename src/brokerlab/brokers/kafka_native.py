@@ -13,7 +13,6 @@ from pathlib import Path
 
 from brokerlab.brokers.node import BrokerNode
 from brokerlab.errors import BrokerlabError
-from brokerlab.settings import project_root
 
 MIN_JAVA = 17
 # Small-machine JVM: the stock script's 1 GiB heap does not fit Binder next to RabbitMQ + Jupyter.
@@ -37,68 +36,6 @@ rootLogger.appenderRef.out.ref = OUT
 logger.kafka.name = org.apache.kafka
 logger.kafka.level = INFO
 """
-
-
-def pom_path() -> Path:
-    """The checked-in manifest that pins Kafka and its logging backend."""
-    root = project_root()
-    if root is None:
-        raise BrokerlabError(
-            "The Kafka manifest brokers/kafka/pom.xml was not found (brokerlab is not installed "
-            "from a course checkout).",
-            "Install the course with `make setup` from its repository, or use external brokers "
-            "via KAFKA_BOOTSTRAP_SERVERS.",
-        )
-    return root / "brokers" / "kafka" / "pom.xml"
-
-
-def kafka_version() -> str:
-    """The pinned Kafka version, read from the manifest."""
-    match = re.search(r"<kafka.version>([^<]+)</kafka.version>", pom_path().read_text())
-    if not match:
-        raise BrokerlabError(f"No <kafka.version> in {pom_path()}.", "Restore the file from git.")
-    return match.group(1)
-
-
-def jar_dir(cache: Path) -> Path:
-    """Where the jars of the pinned version are cached."""
-    return cache / f"kafka-{kafka_version()}"
-
-
-def jars_cached(cache: Path) -> bool:
-    """True when a complete jar set for the pinned version is in the cache."""
-    return (jar_dir(cache) / ".complete").is_file()
-
-
-def ensure_jars(cache: Path) -> Path:
-    """Resolve the pinned jars with Maven once; later calls touch no network."""
-    target = jar_dir(cache)
-    if jars_cached(cache):
-        return target
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise BrokerlabError(
-            f"Kafka {kafka_version()} jars are not cached and Maven (mvn) is not installed.",
-            "Install Maven: sudo apt-get install -y maven   (macOS: brew install maven), "
-            "then run `make setup`.",
-        )
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    cmd = [
-        mvn, "-q", "-B", "-f", str(pom_path()), "dependency:copy-dependencies",
-        f"-DoutputDirectory={partial}", "-DincludeScope=runtime",
-    ]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    if result.returncode != 0 or not any(partial.glob("kafka_2.13-*.jar")):
-        raise BrokerlabError(
-            "Maven could not resolve the Kafka jars:\n" + (result.stdout + result.stderr)[-2000:],
-            "Check that Maven Central is reachable (proxy settings in ~/.m2/settings.xml), then "
-            "run `make setup` again.",
-        )
-    shutil.rmtree(target, ignore_errors=True)
-    partial.rename(target)
-    (target / ".complete").write_text(kafka_version())
-    return target
 
 
 def java_executable() -> str:

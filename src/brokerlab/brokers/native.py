@@ -22,7 +22,7 @@ import psutil
 import requests
 from confluent_kafka.admin import AdminClient
 
-from brokerlab import processes, settings
+from brokerlab import maven, processes, settings
 from brokerlab.brokers import kafka_native, rabbitmq_native
 from brokerlab.brokers.kafka_native import KafkaNode, KafkaSettings
 from brokerlab.brokers.node import BrokerNode
@@ -101,7 +101,7 @@ class NativeDeployment:
     def _start(self, progress: Progress) -> UpReport:
         kafka_native.java_executable()
         rabbitmq_native.server_script()
-        kafka_native.ensure_jars(self.kafka[0].jars.parent)
+        maven.KAFKA.ensure(self.kafka[0].jars.parent)
         to_start = [n for n in self.nodes if n.process() is None]
         for node in self.nodes:
             if node not in to_start and not node.is_alive():
@@ -213,7 +213,7 @@ class NativeDeployment:
             "data_dir": str(self.home),
             "kafka": {
                 "up": kafka_up,
-                "version": kafka_native.kafka_version(),
+                "version": maven.KAFKA.version(),
                 "bootstrap_servers": self.bootstrap_servers,
                 "pids": [pid for n in self.kafka for pid in n.pids()],
                 "rss_bytes": sum(n.rss() for n in self.kafka),
@@ -283,7 +283,7 @@ def single(offset: int | None = None, data: Path | None = None) -> NativeDeploym
     home = root / "run" / "single"
     o = port_offset(offset, home)
     ident = _identity(home)
-    jars = kafka_native.jar_dir(root / "cache")
+    jars = maven.KAFKA.jar_dir(root / "cache")
     kafka = KafkaNode(home / "kafka", 1, 9092 + o, 9093 + o, KafkaSettings(voters=((1, 9093 + o),)),
                       ident["kafka_cluster_id"], jars)
     ports = RabbitPorts(amqp=5672 + o, management=15672 + o, dist=25672 + o, mqtt=1883 + o,
@@ -300,7 +300,7 @@ def cluster(offset: int | None = None, data: Path | None = None) -> NativeDeploy
     home = root / "run" / "cluster"
     o = port_offset(offset, home)
     ident = _identity(home)
-    jars = kafka_native.jar_dir(root / "cache")
+    jars = maven.KAFKA.jar_dir(root / "cache")
     voters = tuple((i, i * 10000 + 9093 + o) for i in (1, 2, 3))
     ksettings = KafkaSettings(voters=voters, replication_factor=3, min_insync_replicas=2)
     kafka = [KafkaNode(home / f"kafka-{i}", i, i * 10000 + 9092 + o, i * 10000 + 9093 + o,
