@@ -10,7 +10,14 @@ if ! $BL status >/dev/null 2>&1; then
   $BL up
   started=1
 fi
-cleanup() { if [ "$started" = 1 ]; then $BL down; fi; }
+# The 3-node cluster is started and stopped by the tests and labs that need it; if one of them
+# fails half-way, this makes sure no node outlives the run (unless it was running before).
+cluster_was_up=0
+if $BL cluster status >/dev/null 2>&1; then cluster_was_up=1; fi
+cleanup() {
+  if [ "$cluster_was_up" = 0 ]; then $BL cluster down >/dev/null || true; fi
+  if [ "$started" = 1 ]; then $BL down; fi
+}
 trap cleanup EXIT
 
 # Benchmarks run their CI-sized variant (same code paths, shorter runs) unless told otherwise.

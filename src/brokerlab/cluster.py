@@ -17,7 +17,7 @@ import requests
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, PartitionMetadata
 
-from brokerlab import settings
+from brokerlab import settings, topics
 from brokerlab.brokers import native
 from brokerlab.brokers.kafka_native import KafkaNode
 from brokerlab.brokers.node import BrokerNode
@@ -90,25 +90,9 @@ class Cluster:
         return self.kafka_node(leader)
 
     def wait_for_partition(self, topic: str, partition: int = 0, timeout: float = 30.0) -> PartitionMetadata:
-        """The metadata of ``topic``/``partition`` once it has a leader in 3 reads in a row.
-
-        Each broker applies a new topic to its own copy of the metadata moments apart, and any of
-        them may answer a request, so one good answer does not mean the next one will be."""
+        """The metadata of ``topic``/``partition`` once every broker agrees it has a leader."""
         admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 0})
-        deadline, streak = time.monotonic() + timeout, 0
-        while time.monotonic() < deadline:
-            try:
-                info = admin.list_topics(topic, timeout=5).topics.get(topic)
-                meta = info.partitions.get(partition) if info is not None and info.error is None else None
-            except KafkaException:
-                meta = None
-            streak = streak + 1 if meta is not None and meta.leader >= 0 else 0
-            if streak == 3:
-                return meta
-            time.sleep(0.2)
-        raise BrokerlabError(f"{topic}[{partition}] did not appear with a leader on every broker "
-                             f"within {timeout:.0f} s.",
-                             "Check the nodes: brokerlab cluster status; restart them: brokerlab cluster up")
+        return topics.wait_until_led(admin, topic, timeout=timeout).partitions[partition]
 
     def management_url(self) -> str:
         """The management API of a RabbitMQ node that is alive."""

@@ -28,8 +28,7 @@ def test_producer_and_consumer_performance(brokers):
         got = native.consumer_performance(brokers, topic, 3000, group, runner.broker_pids(brokers, "kafka"))
         assert got["data.consumed.in.nMsg"] == 3000 and got["msgs_per_s"] > 0
     finally:
-        topology.delete_topics(brokers, [topic])
-        topology.delete_groups(brokers, [group])
+        topology.discard_kafka(brokers, topics=[topic], groups=[group])
 
 
 def test_perftest_runs_the_ladder_rung(brokers):

@@ -29,9 +29,9 @@ def test_cluster_kafka_nodes_share_voters_rf3_isr2(tmp_path):
     rendered = [props(render_properties(n.node_id, n.port, n.controller_port, n.data, n.settings))
                 for n in deployment.kafka]
     voters = {r["controller.quorum.voters"] for r in rendered}
-    assert voters == {"1@127.0.0.1:19093,2@127.0.0.1:29093,3@127.0.0.1:39093"}
+    assert voters == {"1@127.0.0.1:19093,2@127.0.0.1:19103,3@127.0.0.1:19113"}
     assert [r["listeners"].split(",")[0] for r in rendered] == [
-        f"PLAINTEXT://127.0.0.1:{port}" for port in (19092, 29092, 39092)]
+        f"PLAINTEXT://127.0.0.1:{port}" for port in (19092, 19102, 19112)]
     for r in rendered:
         assert (r["default.replication.factor"], r["min.insync.replicas"]) == ("3", "2")
         assert r["offsets.topic.replication.factor"] == "3"
@@ -104,3 +104,12 @@ def test_a_deployment_remembers_its_port_offset(tmp_path, monkeypatch):
     assert native.single(0, data=tmp_path).kafka[0].port == 9092  # an explicit offset wins
     # A cluster never started here follows the single deployment's offset.
     assert native.cluster(data=tmp_path).kafka[0].port == 19192
+
+
+def test_every_course_port_is_below_the_ephemeral_range(tmp_path):
+    # Linux hands out 32768-60999 to outgoing connections: a client socket can hold such a port
+    # for as long as it lives, and a broker that wants to listen there cannot start.
+    ports = [port for deployment in (native.single(data=tmp_path), native.cluster(data=tmp_path))
+             for node in deployment.nodes for _label, port in node.ports()]
+    stomp = 61613  # STOMP's registered port, above the range
+    assert all(port < 32768 or port == stomp for port in ports), sorted(ports)

@@ -220,9 +220,9 @@ def test_kafka_cluster_quorum_and_replication(services: dict) -> None:
 
 
 def test_kafka_cluster_ports_match_the_native_cluster(services: dict) -> None:
-    assert [host_ports(services[n]) for n in KAFKA_CLUSTER] == [{19092}, {29092}, {39092}]
+    assert [host_ports(services[n]) for n in KAFKA_CLUSTER] == [{19092}, {19102}, {19112}]
     assert compose.ComposeBackend(cluster=True).bootstrap_servers == \
-        "127.0.0.1:19092,127.0.0.1:29092,127.0.0.1:39092"
+        "127.0.0.1:19092,127.0.0.1:19102,127.0.0.1:19112"
 
 
 def test_kafka_image_is_the_native_pin(services: dict) -> None:

@@ -140,7 +140,7 @@ def test_backend_flag_picks_compose(private_data: None) -> None:
     assert isinstance(single, compose.ComposeBackend) and not single.cluster
     cluster = backend_for(parse("cluster", "up", "--backend", "compose"))
     assert isinstance(cluster, compose.ComposeBackend) and cluster.cluster
-    assert cluster.bootstrap_servers == "127.0.0.1:19092,127.0.0.1:29092,127.0.0.1:39092"
+    assert cluster.bootstrap_servers == "127.0.0.1:19092,127.0.0.1:19102,127.0.0.1:19112"
 
 
 def test_environment_picks_compose(private_data: None, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 import uuid
 from collections.abc import Sequence
 
@@ -13,7 +12,7 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.error import KafkaError
 
-from brokerlab import cleanup
+from brokerlab import cleanup, topics
 from brokerlab.bench.rabbit_load import connection_parameters
 from brokerlab.bench.workload import Workload
 from brokerlab.errors import BrokerlabError
@@ -61,13 +60,7 @@ def create_topic(ep: Endpoints, name: str, config: dict[str, str] | None = None)
     except KafkaException as exc:
         if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
             raise BrokerlabError(f"Could not create topic {name}: {exc}", FIX) from exc
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        meta = admin.list_topics(name, timeout=5).topics.get(name)
-        if meta and meta.error is None and meta.partitions and meta.partitions[0].leader >= 0:
-            return
-        time.sleep(0.1)
-    raise BrokerlabError(f"Topic {name} got no leader within 15 s.", FIX)
+    topics.wait_until_led(admin, name, 1)
 
 
 def discard_kafka(ep: Endpoints, topics: Sequence[str] = (), groups: Sequence[str] = ()) -> None:

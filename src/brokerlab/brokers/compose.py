@@ -115,7 +115,7 @@ class ComposeBackend:
         if cluster:
             self.kafka_services = ["kafka-1", "kafka-2", "kafka-3"]
             self.rabbit_services = ["rabbitmq-1", "rabbitmq-2", "rabbitmq-3"]
-            self.kafka_ports = [19092, 29092, 39092]
+            self.kafka_ports = [19092, 19102, 19112]
             self.amqp_port, self.management_port = 5673, 15673
             rabbit_ports = [[5672 + i, 15672 + i] for i in (1, 2, 3)]
         else:

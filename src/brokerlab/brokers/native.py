@@ -294,17 +294,19 @@ def single(offset: int | None = None, data: Path | None = None) -> NativeDeploym
 
 
 def cluster(offset: int | None = None, data: Path | None = None) -> NativeDeployment:
-    """Three Kafka nodes (RF 3, min ISR 2) on 19092/29092/39092 and three RabbitMQ nodes on
-    5673–5675 (management 15673–15675), for the failure labs."""
+    """Three Kafka nodes (RF 3, min ISR 2) on 19092/19102/19112 and three RabbitMQ nodes on
+    5673–5675 (management 15673–15675), for the failure labs. Every port stays below Linux's
+    ephemeral range (32768+), where an outgoing connection could be holding it."""
     root = data or settings.data_dir()
     home = root / "run" / "cluster"
     o = port_offset(offset, home)
     ident = _identity(home)
     jars = maven.KAFKA.jar_dir(root / "cache")
-    voters = tuple((i, i * 10000 + 9093 + o) for i in (1, 2, 3))
+    client, controller = (lambda i: 19092 + 10 * (i - 1) + o), (lambda i: 19093 + 10 * (i - 1) + o)
+    voters = tuple((i, controller(i)) for i in (1, 2, 3))
     ksettings = KafkaSettings(voters=voters, replication_factor=3, min_insync_replicas=2)
-    kafka = [KafkaNode(home / f"kafka-{i}", i, i * 10000 + 9092 + o, i * 10000 + 9093 + o,
-                       ksettings, ident["kafka_cluster_id"], jars) for i in (1, 2, 3)]
+    kafka = [KafkaNode(home / f"kafka-{i}", i, client(i), controller(i), ksettings, ident["kafka_cluster_id"],
+                       jars) for i in (1, 2, 3)]
     names = tuple(f"brokerlab{5672 + i + o}@localhost" for i in (1, 2, 3))
     rabbit = [
         RabbitNode(home / f"rabbitmq-{i}", names[i - 1],
