@@ -8,6 +8,7 @@ mermaid.ink web service (``mermaid.Mermaid``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -100,6 +101,10 @@ def _kafka_call(future: Future, what: str, bootstrap: str, timeout: float) -> An
 def kafka_topic(admin: AdminClient, topic: str, timeout: float = 10.0) -> str:
     """Mermaid source: topic → its partitions → the leader broker (solid) and follower replicas
     (dotted), with the in-sync replica set, as the cluster reports them now."""
+    # Refresh the client's view of the cluster first: DescribeTopics goes to the node the client
+    # last knew as controller, and after a lab killed that node the request would wait for it.
+    with contextlib.suppress(KafkaException):
+        admin.list_topics(timeout=timeout)
     futures = admin.describe_topics(TopicCollection([topic]), request_timeout=timeout)
     description = _kafka_call(futures[topic], f"describe topic {topic!r}", "", timeout + 5)
     partitions = sorted(description.partitions, key=lambda p: p.id)

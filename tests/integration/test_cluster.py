@@ -45,13 +45,15 @@ def test_kafka_leader_killed_then_back(lab):
         assert len(meta.replicas) == 3  # default RF 3
         leader = lab.kafka_leader(topic)
         leader.kill()
-        assert not leader.is_alive()
-        assert lab.wait_for_kafka_leader(topic, not_on=leader).node_id != leader.node_id
-        drawn = diagrams.kafka_topic(admin, topic)  # the dead replica is drawn, without an address
-        assert f"broker {leader.node_id}" in drawn and "None:" not in drawn
-        # Two in-sync replicas remain = min ISR 2: acks=all writes still succeed.
-        assert produce_acked(lab.bootstrap_servers, topic, 20) == 20
-        leader.start()
+        try:
+            assert not leader.is_alive()
+            assert lab.wait_for_kafka_leader(topic, not_on=leader).node_id != leader.node_id
+            drawn = diagrams.kafka_topic(admin, topic)  # the dead replica is drawn, without an address
+            assert f"broker {leader.node_id}" in drawn and "None:" not in drawn
+            # Two in-sync replicas remain = min ISR 2: acks=all writes still succeed.
+            assert produce_acked(lab.bootstrap_servers, topic, 20) == 20
+        finally:
+            leader.start()
         assert leader.is_alive() and leader.is_listening()
 
         def isr_full() -> bool:
