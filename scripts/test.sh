@@ -25,5 +25,7 @@ export BROKERLAB_BENCH_MODE="${BROKERLAB_BENCH_MODE:-quick}"
 
 .venv/bin/ruff check src tests notebooks labs
 # One pytest run: unit and integration tests, then nbval executes every notebook top to bottom.
+# test-artifacts/junit.xml keeps every test's and every notebook cell's time for the report.
 .venv/bin/pytest tests notebooks labs \
-  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 -p no:cacheprovider "$@"
+  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 -p no:cacheprovider \
+  --junitxml=test-artifacts/junit.xml "$@"
