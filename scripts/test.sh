@@ -7,16 +7,28 @@ BL=.venv/bin/brokerlab
 
 started=0
 if ! $BL status >/dev/null 2>&1; then
-  $BL up
+  $BL up   # replaces any broker of a previous run that lost its record
   started=1
 fi
-# The 3-node cluster is started and stopped by the tests and labs that need it; if one of them
-# fails half-way, this makes sure no node outlives the run (unless it was running before).
+# The 3-node cluster is started and stopped by the tests and labs that need it. Unless it is up
+# now, whatever is left of it (a failed run's nodes, orphans) is stopped first and at the end.
 cluster_was_up=0
-if $BL cluster status >/dev/null 2>&1; then cluster_was_up=1; fi
+if $BL cluster status >/dev/null 2>&1; then cluster_was_up=1; else $BL cluster down >/dev/null; fi
 cleanup() {
-  if [ "$cluster_was_up" = 0 ]; then $BL cluster down >/dev/null || true; fi
-  if [ "$started" = 1 ]; then $BL down; fi
+  local rc=$? left=0
+  if [ "$cluster_was_up" = 0 ]; then $BL cluster down >/dev/null || left=1; fi
+  if [ "$started" = 1 ]; then $BL down || left=1; fi
+  # The suite's last assertion: no broker process of this checkout outlives it (down fails when
+  # one survives; this also sees a process tagged with the data dir that no deployment knows).
+  if [ "$started" = 1 ] && [ "$cluster_was_up" = 0 ]; then
+    leftover=$($BL ps)
+    [ -z "$leftover" ] || { echo "$leftover" >&2; left=1; }
+  fi
+  if [ "$left" = 1 ]; then
+    echo "[test] FAILED: a broker process of this checkout is still running after the suite" >&2
+    [ "$rc" = 0 ] && rc=1
+  fi
+  exit "$rc"
 }
 trap cleanup EXIT
 

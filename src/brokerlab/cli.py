@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from brokerlab import checks, claims, cleanup, doctor, maven, settings
+import psutil
+
+from brokerlab import checks, claims, cleanup, doctor, maven, processes, settings
 from brokerlab.bench import cli as bench_cli
 from brokerlab.brokers import backend_for
 from brokerlab.errors import BrokerlabError
@@ -25,7 +28,8 @@ def _print_status(status: dict) -> None:
         ("rabbitmq", "RabbitMQ", ("amqp_url", "management_url")),
     ):
         info = status[key]
-        state = "UP" if info["up"] else "DOWN"
+        orphaned = [n for n in info.get("nodes", []) if n.get("orphans")]
+        state = "UP" if info["up"] else "ORPHAN" if orphaned else "DOWN"
         version = info.get("version") or "?"
         rss = info.get("rss_bytes")
         mem = f", RSS {rss / 2**20:.0f} MiB" if rss else ""
@@ -35,6 +39,16 @@ def _print_status(status: dict) -> None:
         for node in info.get("nodes", []) if len(info.get("nodes", [])) > 1 else []:
             alive = "alive" if node["alive"] else "down"
             print(f"          - {node['name']} :{node['port']} {alive} pids {node['pids']}")
+        for node in orphaned:
+            print(f"          ! {node['name']}: running without a record (orphan), pids {node['orphans']}")
+        for node in info.get("nodes", []):
+            if node.get("record", "ok") != "ok":
+                print(f"          ! {node['record']}")
+    for proc in status.get("orphans", []):
+        print(f"orphan    pid {proc['pid']} {proc['name']}: {proc['cmdline'][:100]}")
+    if status.get("orphans"):
+        down = "brokerlab cluster down" if status.get("deployment") == "cluster" else "brokerlab down"
+        print(f"          → processes of the course run without a record: `{down}` stops them.")
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -65,8 +79,21 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(json.dumps(status, indent=2))
     else:
         _print_status(status)
-    up = status["kafka"]["up"] and status["rabbitmq"]["up"]
+    orphans = status.get("orphans") or any(
+        n.get("orphans") for key in ("kafka", "rabbitmq") for n in status[key].get("nodes", []))
+    up = status["kafka"]["up"] and status["rabbitmq"]["up"] and not orphans
     return 0 if up else 3
+
+
+def cmd_ps(_: argparse.Namespace) -> int:
+    """Every process of the course's native brokers, found by its tag, recorded or not."""
+    for proc in processes.owned(settings.data_dir() / "run"):
+        try:
+            node = Path(proc.environ().get(processes.TAG, proc.cwd()))
+            print(f"{proc.pid:>8}  {node.parent.name}/{node.name:12s} {' '.join(proc.cmdline())[:120]}")
+        except psutil.Error:
+            continue
+    return 0
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -165,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_commands(sub, cluster=False)
     cl = sub.add_parser("cluster", help="the 3-node Kafka and RabbitMQ clusters for the labs")
     add_commands(cl.add_subparsers(dest="cluster_command", required=True), cluster=True)
+    p = sub.add_parser("ps", help="every process of the course's brokers (with a record or not)")
+    p.set_defaults(func=cmd_ps)
     p = sub.add_parser("doctor", help="check Java, rabbitmq-server, jars, ports, memory, disk")
     p.add_argument("--port-offset", type=int, default=None)
     p.set_defaults(func=cmd_doctor)
@@ -184,10 +213,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind exactly as Ctrl+C does, so whatever started is stopped."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, _frame: object) -> None:
+    raise Terminated(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise_terminated)
     try:
         return args.func(args)
+    except Terminated as exc:
+        print(f"\nStopped by {signal.Signals(exc.signum).name}: everything this command started has "
+              "been stopped.", file=sys.stderr)
+        return 128 + exc.signum
     except BrokerlabError as exc:
         print(f"error: {exc.problem}", file=sys.stderr)
         if exc.fix:

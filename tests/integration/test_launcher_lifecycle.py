@@ -1,6 +1,7 @@
 """The native launcher end to end, on its own ports and data dir: start, crash, restart, stop, purge,
 Ctrl+C, and a broker that dies while starting."""
 
+import json
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from brokerlab import processes
 from brokerlab.brokers import native
 from brokerlab.errors import BrokerlabError
 from brokerlab.ports import is_free
@@ -38,6 +40,7 @@ def data(tmp_path):
     (tmp_path / "cache").symlink_to(data_dir() / "cache")
     yield tmp_path
     native.single(OFFSET, data=tmp_path).down()
+    assert processes.owned(tmp_path / "run") == []  # down leaves no process of the deployment
 
 
 def test_up_crash_restart_down_purge(data):
@@ -123,3 +126,107 @@ def test_broker_dying_at_start_reports_its_log(data, tmp_path_factory):
     # The killed VM's sockets close as the kernel reaps it: a bounded wait, never a second broker.
     assert wait_until(lambda: all(is_free(p) for p in all_ports(deployment)), 10), [
         p for p in all_ports(deployment) if not is_free(p)]
+
+
+def status_json(data: Path) -> dict:
+    done = cli(data, "status", "--json")
+    assert done.returncode in (0, 3), done.stderr
+    return json.loads(done.stdout)
+
+
+def tagged(data: Path) -> list[psutil.Process]:
+    return processes.owned(data / "run")
+
+
+def test_lost_or_damaged_records_never_hide_a_broker(data):
+    assert cli(data, "up").returncode == 0
+    deployment = native.single(OFFSET, data=data)
+    kafka, rabbit = deployment.kafka[0], deployment.rabbit[0]
+    kafka_pid, rabbit_pid = kafka.process().pid, rabbit.process().pid
+
+    # A record whose start stamp no longer matches (as a stepped clock once made it), a garbage
+    # record, and no record at all: the brokers run on, and status says so.
+    record = json.loads(kafka.pidfile.read_text())
+    kafka.pidfile.write_text(json.dumps({**record, "start": record["start"] + 250}))
+    status = status_json(data)
+    assert status["kafka"]["nodes"][0]["orphans"] and "DOWN" not in cli(data, "status").stdout
+    kafka.pidfile.write_text("{garbage")
+    plain = cli(data, "status")
+    assert plain.returncode == 3 and "running without a record (orphan)" in plain.stdout
+    assert "cannot be read" in plain.stdout and kafka.pidfile.read_text() == "{garbage"
+    rabbit.pidfile.unlink()
+    status = status_json(data)
+    assert rabbit_pid in status["rabbitmq"]["nodes"][0]["orphans"]
+    assert kafka_pid in status["kafka"]["nodes"][0]["orphans"]
+
+    # `up` replaces them: the ports they held are free for the new brokers.
+    again = cli(data, "up")
+    assert again.returncode == 0, again.stderr
+    assert kafka.process().pid != kafka_pid and rabbit.process().pid != rabbit_pid
+    assert not psutil.pid_exists(kafka_pid) and cli(data, "status").returncode == 0
+
+    # The start script of RabbitMQ killed: its Erlang VM is re-parented and still serves.
+    script = rabbit.process()
+    beam = rabbit.graceful_target(script)
+    assert beam.pid != script.pid
+    script.kill()
+    script.wait(10)
+    assert beam.is_running() and beam.pid in status_json(data)["rabbitmq"]["nodes"][0]["orphans"]
+    stopped = cli(data, "down")
+    assert stopped.returncode == 0, stopped.stderr
+    assert tagged(data) == [] and all(is_free(p) for p in all_ports(deployment))
+    assert cli(data, "up").returncode == 0 and deployment.is_up()
+
+
+def test_status_during_up_and_two_ups_at_once(data):
+    env = {**os.environ, "BROKERLAB_DATA_DIR": str(data)}
+    command = [sys.executable, "-m", "brokerlab.cli", "up", "--port-offset", str(OFFSET)]
+    ups = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+           for _ in range(2)]
+    reports = []
+    while any(p.poll() is None for p in ups):
+        reports.append(status_json(data))
+    outs = [p.communicate(timeout=10) for p in ups]
+    assert [p.returncode for p in ups] == [0, 0], outs
+    assert sum("Already up" in out for out, _ in outs) == 1  # the second waited, then found it up
+    for report in reports:  # every node with a process is either alive or reported as an orphan
+        for node in report["kafka"]["nodes"] + report["rabbitmq"]["nodes"]:
+            assert not node["pids"] or node["alive"] or node["orphans"], node
+    deployment = native.single(OFFSET, data=data)
+    java = [p for p in tagged(data) if p.name() == "java"]
+    assert len(java) == 1 and deployment.is_up()
+
+
+def test_sigterm_mid_start_stops_everything(data):
+    env = {**os.environ, "BROKERLAB_DATA_DIR": str(data)}
+    proc = subprocess.Popen([sys.executable, "-m", "brokerlab.cli", "up", "--port-offset", str(OFFSET)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    pidfiles = [data / "run" / "single" / name / "pid.json" for name in ("kafka", "rabbitmq")]
+    assert wait_until(lambda: all(p.exists() for p in pidfiles), 60, 0.05), "never spawned"
+    proc.terminate()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM and "Stopped by SIGTERM" in err, err
+    assert wait_until(lambda: tagged(data) == [], 10), tagged(data)
+    assert cli(data, "up").returncode == 0
+
+
+def test_port_offset_change_is_refused_while_up(data):
+    assert cli(data, "up").returncode == 0
+    env = {**os.environ, "BROKERLAB_DATA_DIR": str(data)}
+    moved = subprocess.run([sys.executable, "-m", "brokerlab.cli", "up", "--port-offset", str(OFFSET + 100)],
+                           capture_output=True, text=True, env=env, timeout=60)
+    assert moved.returncode == 1 and f"runs with port offset {OFFSET}" in moved.stderr
+    assert native.single(OFFSET, data=data).is_up()
+
+
+def test_a_node_restarted_ten_times_in_a_row(data):
+    assert cli(data, "up").returncode == 0
+    kafka = native.single(OFFSET, data=data).kafka[0]
+    seen = set()
+    for _ in range(10):
+        kafka.restart()
+        assert kafka.is_alive() and kafka.is_listening() and kafka.orphans() == []
+        seen.add(kafka.process().pid)
+        assert len([p for p in tagged(data) if p.name() == "java"]) == 1
+    assert len(seen) == 10
+    assert cli(data, "status").returncode == 0

@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import time
 
+from brokerlab import processes
 from brokerlab.bench import jars
 from brokerlab.bench.cpu import CpuReport, CpuSampler
 from brokerlab.errors import BrokerlabError
@@ -117,7 +118,9 @@ def _run_tool(cmd: list[str], timeout: float, brokers: dict[str, list[int]],
     """Run a tool, sampling CPU of its JVM and the brokers; returns (stdout+stderr, cpu, seconds)."""
     sampler = CpuSampler({n: ("broker", pids) for n, pids in brokers.items()}).start()
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # The JVM dies with its parent (a killed kernel, a closed terminal) and on Ctrl+C.
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=processes.die_with_parent)
     sampler.add(name, "client", proc.pid)
     sampler.mark_start()
     try:
@@ -127,6 +130,10 @@ def _run_tool(cmd: list[str], timeout: float, brokers: dict[str, list[int]],
         out, _ = proc.communicate()
         raise BrokerlabError(f"{name} did not finish within {timeout:.0f} s:\n{out[-1500:]}",
                              "Check the brokers: `brokerlab status`.") from None
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
     finally:
         sampler.mark_end()
     cpu = sampler.stop()

@@ -312,6 +312,7 @@ class ComposeBackend:
         kafka_up = all(_container_up(rows.get(n["name"])) and n["listening"] for n in kafka_nodes)
         rabbit_up = all(_container_up(rows.get(n["name"])) and n["listening"] for n in rabbit_nodes)
         return {
+            "orphans": [],  # containers cannot lose their record
             "backend": "compose",
             "deployment": self.name,
             "data_dir": None,  # data lives in the Docker volumes named in each node's "dir"
@@ -337,7 +338,7 @@ class ComposeBackend:
     def _node(self, service: str, port: int, row: dict | None) -> dict:
         alive = row is not None and str(row.get("State", "")).lower() == "running"
         return {"name": service, "port": port, "alive": alive, "listening": is_open(port),
-                "pids": [], "rss_bytes": None,
+                "pids": [], "rss_bytes": None, "orphans": [], "record": "ok",
                 "log": f"docker compose -p {PROJECT} logs {service}",
                 "dir": f"docker volume {PROJECT}_{service}-data"}
 

@@ -55,6 +55,7 @@ class ExternalBackend:
 
         rabbit_up = reachable(self._rabbit)
         return {
+            "orphans": [],
             "backend": "external",
             "deployment": "environment",
             "data_dir": None,

@@ -34,6 +34,7 @@ from brokerlab.roundtrip import kafka_roundtrip, rabbitmq_roundtrip
 MAX_PORT_OFFSET = 3900  # keeps the highest port (STOMP, 61613) under 65536
 START_TIMEOUT = 90.0  # seconds a node may take to open its port on a slow machine
 OFFSET_FILE = "port_offset"  # the offset a deployment was started with
+LOCK_TIMEOUT = 300.0  # seconds a command waits for another one starting or stopping the deployment
 Progress = Callable[[str], None]
 
 
@@ -77,32 +78,71 @@ class NativeDeployment:
         return all(n.is_alive() and n.is_listening() for n in self.nodes)
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self, progress: Progress, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+        """Hold the deployment's lock: a second command waits (up to ``timeout``) for the first."""
         self.home.mkdir(parents=True, exist_ok=True)
-        with open(self.home / ".lock", "w") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise BrokerlabError(
-                    f"Another brokerlab command is starting or stopping '{self.name}' right now.",
-                    "Wait for it to finish, then run `brokerlab status`.",
-                ) from None
+        fd = os.open(self.home / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + timeout
+            told = False
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another command"
+                    if time.monotonic() > deadline:
+                        raise BrokerlabError(
+                            f"'{self.name}' is still busy after {timeout:.0f} s: {holder}.",
+                            "Wait for it, or stop that process; then run `brokerlab status`.",
+                        ) from None
+                    if not told:
+                        progress(f"waiting for {holder} to finish with '{self.name}'…")
+                        told = True
+                    time.sleep(0.2)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} ({' '.join(psutil.Process().cmdline()[-3:])})".encode(), 0)
             yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
     def up(self, progress: Progress = print) -> UpReport:
         """Start whatever is not running, wait for real round trips; idempotent."""
-        with self._locked():
+        with self._locked(progress):
+            self._refuse_offset_change()
             (self.home / OFFSET_FILE).write_text(str(self.port_offset))
-            if self.is_up():
+            if self.is_up() and not self.orphans():
                 self._write_endpoints()
                 return UpReport(already_up=True)
             return self._start(progress)
+
+    def _refuse_offset_change(self) -> None:
+        remembered = self.home / OFFSET_FILE
+        if not remembered.is_file() or remembered.read_text().strip() == str(self.port_offset):
+            return
+        if processes.owned(self.home):
+            raise BrokerlabError(
+                f"'{self.name}' runs with port offset {remembered.read_text().strip()}; it cannot move "
+                f"to {self.port_offset} while its brokers are up.",
+                f"Stop it first: `brokerlab {'cluster ' if self.name == 'cluster' else ''}down`, "
+                "then start it with the new offset.",
+            )
+
+    def orphans(self) -> list[psutil.Process]:
+        """Processes of this deployment that no node's PID file accounts for, including an epmd
+        left without any RabbitMQ node."""
+        accounted = {p.pid for n in self.nodes if n.process() for p in processes.tree(n.process())}
+        if any(n.process() for n in self.rabbit):
+            accounted |= {p.pid for p in processes.owned(self.home) if _name(p) == "epmd"}
+        return [p for p in processes.owned(self.home) if p.pid not in accounted]
 
     def _start(self, progress: Progress) -> UpReport:
         kafka_native.java_executable()
         rabbitmq_native.server_script()
         maven.KAFKA.ensure(self.kafka[0].jars.parent)
         to_start = [n for n in self.nodes if n.process() is None]
+        for node in self.nodes:  # what runs without a record is replaced, so it frees its ports
+            node.stop_orphans()
         for node in self.nodes:
             if node not in to_start and not node.is_alive():
                 node.resume()  # a node left paused by a lab
@@ -130,7 +170,8 @@ class NativeDeployment:
         except BaseException:
             for node in started:
                 node.kill()
-            rabbitmq_native.stop_epmd_if_idle()
+            if not any(n.process() for n in self.nodes):
+                self._stop_leftovers()
             raise
         self._write_endpoints()
         return report
@@ -190,24 +231,37 @@ class NativeDeployment:
         (self.home / "endpoints.json").write_text(json.dumps(data, indent=2))
 
     def down(self, purge: bool = False) -> list[str]:
-        """Stop every node cleanly (in parallel); ``purge`` also deletes their data."""
-        with self._locked():
-            running = [n for n in self.nodes if n.process() is not None]
+        """Stop every node cleanly (in parallel), and whatever else of the deployment runs (its
+        epmd, orphans); ``purge`` also deletes their data. Returns the names of what was stopped."""
+        with self._locked(print):
+            running = [n for n in self.nodes if n.members()]
             with ThreadPoolExecutor(max_workers=max(1, len(running))) as pool:
                 list(pool.map(lambda n: n.stop(), running))
-            rabbitmq_native.stop_epmd_if_idle()
+            leftovers = self._stop_leftovers()
             (self.home / "endpoints.json").unlink(missing_ok=True)
             if purge:
                 for entry in self.home.iterdir():
                     if entry.name != ".lock":
                         shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-            return [n.name for n in running]
+            return [n.name for n in running] + [f"{_name(p) or 'process'} {p.pid}" for p in leftovers]
+
+    def _stop_leftovers(self) -> list[psutil.Process]:
+        """Stop every process still tagged with this deployment (its epmd, anything orphaned);
+        raises if one survives."""
+        leftovers = processes.owned(self.home)
+        survivors = processes.stop_all(leftovers, leftovers, timeout=5.0)
+        if survivors:
+            raise BrokerlabError(
+                f"Process(es) of '{self.name}' survived SIGKILL: {[p.pid for p in survivors]}.",
+                "Check them with `ps -fp <pid>`.")
+        return leftovers
 
     def status(self) -> dict:
         """Per broker: up, version, endpoints, PIDs, data dir, RSS (the ``status --json`` shape)."""
         kafka_up = all(n.is_alive() and n.is_listening() for n in self.kafka)
         rabbit_up = all(n.is_alive() and n.is_listening() for n in self.rabbit)
         return {
+            "orphans": [_process_status(p) for p in self.orphans()],
             "backend": "native",
             "deployment": self.name,
             "data_dir": str(self.home),
@@ -232,9 +286,29 @@ class NativeDeployment:
 
 
 def _node_status(node: BrokerNode) -> dict:
+    try:
+        node.record()
+        record = "ok"
+    except processes.UnreadablePidfile as exc:
+        record = exc.problem
     return {"name": node.name, "port": node.port, "alive": node.is_alive(),
             "listening": node.is_listening(), "pids": node.pids(), "rss_bytes": node.rss(),
+            "orphans": [p.pid for p in node.orphans()], "record": record,
             "log": str(node.log), "dir": str(node.home)}
+
+
+def _process_status(proc: psutil.Process) -> dict:
+    try:
+        return {"pid": proc.pid, "name": proc.name(), "cmdline": " ".join(proc.cmdline())[:200]}
+    except psutil.Error:
+        return {"pid": proc.pid, "name": "?", "cmdline": ""}
+
+
+def _name(proc: psutil.Process) -> str:
+    try:
+        return proc.name()
+    except psutil.Error:
+        return ""
 
 
 def rabbit_version(management_url: str) -> str | None:
@@ -289,7 +363,8 @@ def single(offset: int | None = None, data: Path | None = None) -> NativeDeploym
     ports = RabbitPorts(amqp=5672 + o, management=15672 + o, dist=25672 + o, mqtt=1883 + o,
                         stomp=61613 + o)
     rabbit = RabbitNode(home / "rabbitmq", f"brokerlab{5672 + o}@localhost", ports,
-                        ident["erlang_cookie"], memory_limit_mib=384)
+                        ident["erlang_cookie"], memory_limit_mib=384,
+                        epmd_port=rabbitmq_native.EPMD_PORT + o)
     return NativeDeployment("single", home, [kafka], [rabbit], o)
 
 
@@ -312,7 +387,7 @@ def cluster(offset: int | None = None, data: Path | None = None) -> NativeDeploy
         RabbitNode(home / f"rabbitmq-{i}", names[i - 1],
                    RabbitPorts(amqp=5672 + i + o, management=15672 + i + o, dist=25672 + i + o),
                    ident["erlang_cookie"], memory_limit_mib=256, peers=names,
-                   plugins=("rabbitmq_management",))
+                   plugins=("rabbitmq_management",), epmd_port=rabbitmq_native.EPMD_PORT + 1 + o)
         for i in (1, 2, 3)
     ]
     return NativeDeployment("cluster", home, kafka, rabbit, o)

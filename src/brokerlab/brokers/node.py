@@ -57,14 +57,46 @@ class BrokerNode(ABC):
         """The process that shuts the broker down cleanly on SIGTERM."""
         return proc
 
+    def record(self) -> processes.PidRecord | None:
+        """The node's PID record (None when there is none; raises when it is unreadable)."""
+        return processes.read_pidfile(self.pidfile)
+
     def process(self) -> psutil.Process | None:
-        """The node's live root process, if it runs."""
-        return processes.live_process(self.pidfile)
+        """The node's live root process, as its PID file records it."""
+        with contextlib.suppress(processes.UnreadablePidfile):
+            record = self.record()
+            return record.process() if record else None
+        return None
+
+    def members(self) -> list[psutil.Process]:
+        """Every live process of the node: the recorded tree, and anything carrying its tag (a
+        re-parented child, or a broker whose PID file was lost). The deployment's epmd, which
+        outlives any one node, is not a member."""
+        proc = self.process()
+        found = {p.pid: p for p in (processes.tree(proc) if proc else [])}
+        for p in processes.owned(self.home):
+            if p.pid not in found and _name(p) != "epmd":
+                found[p.pid] = p
+        return list(found.values())
+
+    def orphans(self) -> list[psutil.Process]:
+        """Processes of this node that its PID file does not account for (running without a record)."""
+        proc = self.process()
+        recorded = {p.pid for p in processes.tree(proc)} if proc else set()
+        return [p for p in self.members() if p.pid not in recorded]
+
+    def stop_orphans(self, timeout: float = 20.0) -> None:
+        """Stop what runs of this node without a record (cleanly first: it may be a working broker)."""
+        orphans = self.orphans()
+        self._stop_members(orphans, [p for p in orphans if _name(p).startswith(("beam", "java"))],
+                           timeout)
 
     def spawn(self) -> psutil.Process:
-        """Start the broker in the background (returns at once; see ``is_ready``)."""
+        """Start the broker in the background (returns at once; see ``is_ready``). Processes of this
+        node running without a record are stopped first, so they cannot hold its ports."""
         if self.process() is not None:
             raise BrokerlabError(f"{self.name} is already running.", "brokerlab status")
+        self.stop_orphans()
         self.prepare()
         proc = processes.spawn(self.command(), self.log, self.environment(), self.home)
         processes.write_pidfile(self.pidfile, proc)
@@ -88,70 +120,70 @@ class BrokerNode(ABC):
         self.start(timeout)
 
     def is_alive(self) -> bool:
-        """True when the process exists and is not paused."""
-        proc = self.process()
-        try:
-            return proc is not None and not self._paused()
-        except psutil.Error:
-            return False
+        """True when the recorded process runs and is not paused."""
+        return self.process() is not None and not self._paused()
 
     def _paused(self) -> bool:
-        return any(_status(p) == psutil.STATUS_STOPPED for p in self._members())
+        return any(processes.is_stopped(p) for p in self.members())
 
     def is_listening(self) -> bool:
         """True when the client port accepts connections."""
         return is_open(self.port)
 
-    def _members(self) -> list[psutil.Process]:
-        proc = self.process()
-        return processes.tree(proc) if proc else []
-
     def stop(self, timeout: float = 20.0) -> None:
-        """Shut down cleanly (SIGTERM), force after ``timeout``; no-op when not running."""
-        proc = self.process()
-        if proc is None:
+        """Shut down cleanly (SIGTERM), force after ``timeout``; no-op when nothing of it runs.
+        Orphans of the node are stopped too."""
+        members = self.members()
+        if not members:
+            self.pidfile.unlink(missing_ok=True)
             return
-        self.resume()
-        processes.stop_tree(proc, self.graceful_target(proc), timeout)
-        self.pidfile.unlink(missing_ok=True)
+        proc = self.process()
+        graceful = [self.graceful_target(proc)] if proc else []
+        graceful += [p for p in self.orphans() if _name(p).startswith(("beam", "java"))]
+        self._stop_members(members, graceful, timeout)
 
     def kill(self) -> None:
         """Crash the node: SIGKILL every process of it, no clean shutdown."""
-        for p in self._members():
-            with contextlib.suppress(psutil.Error):
-                p.kill()
-        proc = self.process()
-        if proc is not None:
-            psutil.wait_procs([proc], timeout=5)
-        self.pidfile.unlink(missing_ok=True)
+        self._stop_members(self.members(), [], timeout=0)
+
+    def _stop_members(self, members: list[psutil.Process], graceful: list[psutil.Process],
+                      timeout: float) -> None:
+        if not members:
+            return
+        left = processes.stop_all(members, graceful, timeout)
+        if left:
+            raise BrokerlabError(f"{self.name}: process(es) {[p.pid for p in left]} survived SIGKILL.",
+                                 "They may belong to another user; check with `ps -fp <pid>`.")
+        if self.process() is None:
+            self.pidfile.unlink(missing_ok=True)
 
     def pause(self, timeout: float = 5.0) -> None:
         """Freeze the node (SIGSTOP): it keeps its sockets but answers nothing. Returns once the
         kernel reports it stopped (signals are delivered asynchronously)."""
-        self._signal_all(signal.SIGSTOP)
+        self._signal(self.members(), signal.SIGSTOP)
         processes.wait_until(self._paused, timeout, 0.05)
 
     def resume(self) -> None:
         """Unfreeze a paused node (SIGCONT)."""
-        self._signal_all(signal.SIGCONT)
+        self._signal(self.members(), signal.SIGCONT)
 
-    def _signal_all(self, sig: signal.Signals) -> None:
-        for p in self._members():
+    @staticmethod
+    def _signal(members: list[psutil.Process], sig: signal.Signals) -> None:
+        for p in members:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(p.pid, sig)
 
     def rss(self) -> int:
         """Resident memory of the node's processes, in bytes (0 when down)."""
-        proc = self.process()
-        return processes.tree_rss(proc) if proc else 0
+        return processes.total_rss(self.members())
 
     def pids(self) -> list[int]:
         """PIDs of the node's processes."""
-        return [p.pid for p in self._members()]
+        return [p.pid for p in self.members()]
 
 
-def _status(proc: psutil.Process) -> str:
+def _name(proc: psutil.Process) -> str:
     try:
-        return proc.status()
+        return proc.name()
     except psutil.Error:
         return ""

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +20,7 @@ SERVER_CANDIDATES = (
     "/usr/local/sbin/rabbitmq-server",
 )
 PLUGINS = ("rabbitmq_management", "rabbitmq_mqtt", "rabbitmq_stomp")
-EPMD_PORT = 4371  # a private epmd, bound to 127.0.0.1, so the course never touches the system's
+EPMD_PORT = 4371  # each deployment's private epmd (+1 for the cluster, + the port offset), on 127.0.0.1
 
 
 def server_script() -> str:
@@ -93,7 +91,7 @@ class RabbitNode(BrokerNode):
 
     def __init__(self, home: Path, nodename: str, ports: RabbitPorts, cookie: str,
                  memory_limit_mib: int = 384, peers: tuple[str, ...] = (),
-                 plugins: tuple[str, ...] = PLUGINS) -> None:
+                 plugins: tuple[str, ...] = PLUGINS, epmd_port: int = EPMD_PORT) -> None:
         super().__init__(nodename.split("@")[0], home, ports.amqp)
         self.nodename = nodename
         self.rabbit_ports = ports
@@ -101,6 +99,7 @@ class RabbitNode(BrokerNode):
         self.memory_limit_mib = memory_limit_mib
         self.peers = peers
         self.plugins = plugins
+        self.epmd_port = epmd_port
 
     @property
     def management_url(self) -> str:
@@ -149,10 +148,11 @@ class RabbitNode(BrokerNode):
             "RABBITMQ_PLUGINS_EXPAND_DIR": str(h / "plugins-expand"),
             "RABBITMQ_CONF_ENV_FILE": str(h / "rabbitmq-env.conf"),
             "RABBITMQ_PID_FILE": str(h / "rabbitmq.pid"),
-            # Distribution and epmd on loopback only, epmd on a private port.
+            # Distribution and epmd on loopback only; epmd on the deployment's own port, so stopping
+            # one deployment never takes the epmd from under another.
             "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
             "ERL_EPMD_ADDRESS": "127.0.0.1",
-            "ERL_EPMD_PORT": str(EPMD_PORT),
+            "ERL_EPMD_PORT": str(self.epmd_port),
         })
         return env
 
@@ -166,32 +166,3 @@ class RabbitNode(BrokerNode):
             except psutil.Error:
                 pass
         return proc
-
-
-def stop_epmd_if_idle() -> None:
-    """Stop the course's private epmd when no Erlang node is registered with it any more."""
-    for proc in psutil.process_iter(["name", "environ", "cmdline"]):
-        try:
-            if proc.info["name"] != "epmd":
-                continue
-            env = proc.info["environ"] or {}
-            if env.get("ERL_EPMD_PORT") != str(EPMD_PORT):
-                continue
-            if _epmd_has_nodes():
-                return
-            proc.kill()  # epmd holds no state worth a clean shutdown
-            proc.wait(timeout=5)
-        except (psutil.Error, psutil.TimeoutExpired):
-            continue
-
-
-def _epmd_has_nodes() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", EPMD_PORT), timeout=1) as sock:
-            sock.sendall(struct.pack(">HB", 1, 110))  # NAMES_REQ
-            data = b""
-            while chunk := sock.recv(4096):
-                data += chunk
-    except OSError:
-        return False
-    return b"name " in data[4:]
