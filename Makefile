@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BL := .venv/bin/brokerlab
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test book up down status doctor cluster-up cluster-down strip lint clean
+.PHONY: setup lab test soak book up down status doctor cluster-up cluster-down strip lint clean
 
 setup:            ## venv, package, Kafka jars, and (as root on Debian/Ubuntu) Java + rabbitmq-server
 	@scripts/setup.sh
@@ -14,6 +14,11 @@ lab: setup up     ## brokers + JupyterLab on the course
 test:             ## set up, start brokers, lint + unit + integration + nbval over notebooks/ and labs/
 	@scripts/setup.sh --test
 	@scripts/test.sh
+
+soak:             ## labs 03 and 06 (they kill and restart nodes) five times in a row, outside `make test`
+	@scripts/setup.sh --test
+	@TEST_ROUNDS=5 TEST_TARGETS="labs/03_acks_and_replication.ipynb labs/06_quorum_queues_node_failure.ipynb" \
+	  scripts/test.sh
 
 book: setup up    ## every lesson and lab executed against the brokers → build/book/index.html
 	@$(BL) book
