@@ -243,18 +243,19 @@ class NativeDeployment:
                 for entry in self.home.iterdir():
                     if entry.name != ".lock":
                         shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-            return [n.name for n in running] + [f"{_name(p) or 'process'} {p.pid}" for p in leftovers]
+            return [n.name for n in running] + leftovers
 
-    def _stop_leftovers(self) -> list[psutil.Process]:
+    def _stop_leftovers(self) -> list[str]:
         """Stop every process still tagged with this deployment (its epmd, anything orphaned);
-        raises if one survives."""
+        raises if one survives. Returns what it stopped, as "name pid"."""
         leftovers = processes.owned(self.home)
+        labels = [f"{_name(p) or 'process'} {p.pid}" for p in leftovers]
         survivors = processes.stop_all(leftovers, leftovers, timeout=5.0)
         if survivors:
             raise BrokerlabError(
                 f"Process(es) of '{self.name}' survived SIGKILL: {[p.pid for p in survivors]}.",
                 "Check them with `ps -fp <pid>`.")
-        return leftovers
+        return labels
 
     def status(self) -> dict:
         """Per broker: up, version, endpoints, PIDs, data dir, RSS (the ``status --json`` shape)."""
