@@ -205,6 +205,19 @@ def _status(proc: psutil.Process) -> str:
         return ""
 
 
+def name(proc: psutil.Process) -> str:
+    """The process's name ('' once it is gone)."""
+    try:
+        return proc.name()
+    except psutil.Error:
+        return ""
+
+
+def broker_vms(procs: Iterable[psutil.Process]) -> list[psutil.Process]:
+    """The JVMs and Erlang VMs among ``procs``: the processes that shut a broker down on SIGTERM."""
+    return [p for p in procs if name(p).startswith(("beam", "java"))]
+
+
 def is_stopped(proc: psutil.Process) -> bool:
     """True when ``proc`` is frozen by SIGSTOP."""
     return _status(proc) == psutil.STATUS_STOPPED

@@ -25,7 +25,7 @@ from confluent_kafka.admin import AdminClient
 from brokerlab import maven, processes, settings
 from brokerlab.brokers import kafka_native, rabbitmq_native
 from brokerlab.brokers.kafka_native import KafkaNode, KafkaSettings
-from brokerlab.brokers.node import BrokerNode
+from brokerlab.brokers.node import BrokerNode, running
 from brokerlab.brokers.rabbitmq_native import RabbitNode, RabbitPorts
 from brokerlab.errors import BrokerlabError
 from brokerlab.ports import require_free
@@ -117,12 +117,11 @@ class NativeDeployment:
             return self._start(progress)
 
     def _refuse_offset_change(self) -> None:
-        remembered = self.home / OFFSET_FILE
-        if not remembered.is_file() or remembered.read_text().strip() == str(self.port_offset):
-            return
-        if processes.owned(self.home):
+        path = self.home / OFFSET_FILE
+        remembered = path.read_text().strip() if path.is_file() else str(self.port_offset)
+        if remembered != str(self.port_offset) and processes.owned(self.home):
             raise BrokerlabError(
-                f"'{self.name}' runs with port offset {remembered.read_text().strip()}; it cannot move "
+                f"'{self.name}' runs with port offset {remembered}; it cannot move "
                 f"to {self.port_offset} while its brokers are up.",
                 f"Stop it first: `brokerlab {'cluster ' if self.name == 'cluster' else ''}down`, "
                 "then start it with the new offset.",
@@ -131,10 +130,11 @@ class NativeDeployment:
     def orphans(self) -> list[psutil.Process]:
         """Processes of this deployment that no node's PID file accounts for, including an epmd
         left without any RabbitMQ node."""
-        accounted = {p.pid for n in self.nodes if n.process() for p in processes.tree(n.process())}
-        if any(n.process() for n in self.rabbit):
-            accounted |= {p.pid for p in processes.owned(self.home) if _name(p) == "epmd"}
-        return [p for p in processes.owned(self.home) if p.pid not in accounted]
+        roots = {n: n.process() for n in self.nodes}
+        accounted = {p.pid for root in roots.values() if root for p in processes.tree(root)}
+        epmd_in_use = any(roots[n] for n in self.rabbit)
+        return [p for p in processes.owned(self.home)
+                if p.pid not in accounted and not (epmd_in_use and processes.name(p) == "epmd")]
 
     def _start(self, progress: Progress) -> UpReport:
         kafka_native.java_executable()
@@ -249,7 +249,7 @@ class NativeDeployment:
         """Stop every process still tagged with this deployment (its epmd, anything orphaned);
         raises if one survives. Returns what it stopped, as "name pid"."""
         leftovers = processes.owned(self.home)
-        labels = [f"{_name(p) or 'process'} {p.pid}" for p in leftovers]
+        labels = [f"{processes.name(p) or 'process'} {p.pid}" for p in leftovers]
         survivors = processes.stop_all(leftovers, leftovers, timeout=5.0)
         if survivors:
             raise BrokerlabError(
@@ -259,31 +259,36 @@ class NativeDeployment:
 
     def status(self) -> dict:
         """Per broker: up, version, endpoints, PIDs, data dir, RSS (the ``status --json`` shape)."""
-        kafka_up = all(n.is_alive() and n.is_listening() for n in self.kafka)
-        rabbit_up = all(n.is_alive() and n.is_listening() for n in self.rabbit)
+        kafka = [_node_status(n) for n in self.kafka]
+        rabbit = [_node_status(n) for n in self.rabbit]
+        rabbit_up = _all_up(rabbit)
         return {
             "orphans": [_process_status(p) for p in self.orphans()],
             "backend": "native",
             "deployment": self.name,
             "data_dir": str(self.home),
             "kafka": {
-                "up": kafka_up,
+                "up": _all_up(kafka),
                 "version": maven.KAFKA.version(),
                 "bootstrap_servers": self.bootstrap_servers,
-                "pids": [pid for n in self.kafka for pid in n.pids()],
-                "rss_bytes": sum(n.rss() for n in self.kafka),
-                "nodes": [_node_status(n) for n in self.kafka],
+                "pids": [pid for n in kafka for pid in n["pids"]],
+                "rss_bytes": sum(n["rss_bytes"] for n in kafka),
+                "nodes": kafka,
             },
             "rabbitmq": {
                 "up": rabbit_up,
                 "version": rabbit_version(self.management_url) if rabbit_up else None,
                 "amqp_url": self.amqp_url,
                 "management_url": self.management_url,
-                "pids": [pid for n in self.rabbit for pid in n.pids()],
-                "rss_bytes": sum(n.rss() for n in self.rabbit),
-                "nodes": [_node_status(n) for n in self.rabbit],
+                "pids": [pid for n in rabbit for pid in n["pids"]],
+                "rss_bytes": sum(n["rss_bytes"] for n in rabbit),
+                "nodes": rabbit,
             },
         }
+
+
+def _all_up(nodes: list[dict]) -> bool:
+    return all(n["alive"] and n["listening"] for n in nodes)
 
 
 def _node_status(node: BrokerNode) -> dict:
@@ -292,9 +297,11 @@ def _node_status(node: BrokerNode) -> dict:
         record = "ok"
     except processes.UnreadablePidfile as exc:
         record = exc.problem
-    return {"name": node.name, "port": node.port, "alive": node.is_alive(),
-            "listening": node.is_listening(), "pids": node.pids(), "rss_bytes": node.rss(),
-            "orphans": [p.pid for p in node.orphans()], "record": record,
+    recorded, orphans = node.census()
+    return {"name": node.name, "port": node.port, "alive": running(recorded, orphans),
+            "listening": node.is_listening(), "pids": [p.pid for p in recorded + orphans],
+            "rss_bytes": processes.total_rss(recorded + orphans),
+            "orphans": [p.pid for p in orphans], "record": record,
             "log": str(node.log), "dir": str(node.home)}
 
 
@@ -304,12 +311,6 @@ def _process_status(proc: psutil.Process) -> dict:
     except psutil.Error:
         return {"pid": proc.pid, "name": "?", "cmdline": ""}
 
-
-def _name(proc: psutil.Process) -> str:
-    try:
-        return proc.name()
-    except psutil.Error:
-        return ""
 
 
 def rabbit_version(management_url: str) -> str | None:

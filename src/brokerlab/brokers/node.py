@@ -68,28 +68,30 @@ class BrokerNode(ABC):
             return record.process() if record else None
         return None
 
-    def members(self) -> list[psutil.Process]:
-        """Every live process of the node: the recorded tree, and anything carrying its tag (a
-        re-parented child, or a broker whose PID file was lost). The deployment's epmd, which
-        outlives any one node, is not a member."""
+    def census(self) -> tuple[list[psutil.Process], list[psutil.Process]]:
+        """The node's live processes in one scan: the tree its PID file records, and the orphans —
+        anything else carrying its tag (a re-parented child, a broker whose PID file was lost).
+        The deployment's epmd, which outlives any one node, belongs to neither."""
         proc = self.process()
-        found = {p.pid: p for p in (processes.tree(proc) if proc else [])}
-        for p in processes.owned(self.home):
-            if p.pid not in found and _name(p) != "epmd":
-                found[p.pid] = p
-        return list(found.values())
+        recorded = processes.tree(proc) if proc else []
+        known = {p.pid for p in recorded}
+        orphans = [p for p in processes.owned(self.home)
+                   if p.pid not in known and processes.name(p) != "epmd"]
+        return recorded, orphans
+
+    def members(self) -> list[psutil.Process]:
+        """Every live process of the node, recorded or orphaned."""
+        recorded, orphans = self.census()
+        return recorded + orphans
 
     def orphans(self) -> list[psutil.Process]:
         """Processes of this node that its PID file does not account for (running without a record)."""
-        proc = self.process()
-        recorded = {p.pid for p in processes.tree(proc)} if proc else set()
-        return [p for p in self.members() if p.pid not in recorded]
+        return self.census()[1]
 
     def stop_orphans(self, timeout: float = 20.0) -> None:
         """Stop what runs of this node without a record (cleanly first: it may be a working broker)."""
         orphans = self.orphans()
-        self._stop_members(orphans, [p for p in orphans if _name(p).startswith(("beam", "java"))],
-                           timeout)
+        self._stop_members(orphans, processes.broker_vms(orphans), timeout)
 
     def spawn(self) -> psutil.Process:
         """Start the broker in the background (returns at once; see ``is_ready``). Processes of this
@@ -120,8 +122,8 @@ class BrokerNode(ABC):
         self.start(timeout)
 
     def is_alive(self) -> bool:
-        """True when the recorded process runs and is not paused."""
-        return self.process() is not None and not self._paused()
+        """True when the recorded process runs and nothing of the node is paused."""
+        return running(*self.census())
 
     def _paused(self) -> bool:
         return any(processes.is_stopped(p) for p in self.members())
@@ -133,14 +135,12 @@ class BrokerNode(ABC):
     def stop(self, timeout: float = 20.0) -> None:
         """Shut down cleanly (SIGTERM), force after ``timeout``; no-op when nothing of it runs.
         Orphans of the node are stopped too."""
-        members = self.members()
-        if not members:
+        recorded, orphans = self.census()
+        if not recorded and not orphans:
             self.pidfile.unlink(missing_ok=True)
             return
-        proc = self.process()
-        graceful = [self.graceful_target(proc)] if proc else []
-        graceful += [p for p in self.orphans() if _name(p).startswith(("beam", "java"))]
-        self._stop_members(members, graceful, timeout)
+        graceful = [self.graceful_target(recorded[0])] if recorded else []
+        self._stop_members(recorded + orphans, graceful + processes.broker_vms(orphans), timeout)
 
     def kill(self) -> None:
         """Crash the node: SIGKILL every process of it, no clean shutdown."""
@@ -182,8 +182,7 @@ class BrokerNode(ABC):
         return [p.pid for p in self.members()]
 
 
-def _name(proc: psutil.Process) -> str:
-    try:
-        return proc.name()
-    except psutil.Error:
-        return ""
+def running(recorded: list[psutil.Process], orphans: list[psutil.Process]) -> bool:
+    """A node (as :meth:`BrokerNode.census` found it) runs when its recorded process does and
+    nothing of it is frozen."""
+    return bool(recorded) and not any(processes.is_stopped(p) for p in recorded + orphans)
