@@ -28,6 +28,19 @@ def choose_source(env: dict[str, str], native_up: bool, docker_up: bool) -> str:
     return "native"
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed notebook cell's report also shows what the cell printed before it failed (nbval
+    reports only the traceback), so a failure in CI can be diagnosed from the log alone."""
+    outcome = yield
+    report = outcome.get_result()
+    outputs = getattr(item, "test_outputs", None)
+    if report.failed and call.when == "call" and outputs:
+        printed = "".join(out.get("text", "") for out in outputs if out.get("output_type") == "stream")
+        if printed:
+            report.sections.append(("what the cell printed", printed[-6000:]))
+
+
 @pytest.fixture(autouse=True)
 def private_progress(monkeypatch, tmp_path_factory):
     """Checker runs in tests must not show up as the learner's own progress."""
