@@ -22,7 +22,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from pathlib import Path
 
 import psutil
 
+from brokerlab.brokers.files import write_private
 from brokerlab.errors import BrokerlabError
 
 TAG = "BROKERLAB_NODE"  # environment variable naming the node directory a process belongs to
@@ -100,11 +100,7 @@ def write_pidfile(path: Path, proc: psutil.Process) -> None:
     stamp = start_stamp(proc.pid)
     if stamp is None:
         raise BrokerlabError(f"Process {proc.pid} exited before it could be recorded.")
-    data = json.dumps({"pid": proc.pid, "start": stamp, "pgid": os.getpgid(proc.pid)})
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
+    write_private(path, json.dumps({"pid": proc.pid, "start": stamp, "pgid": os.getpgid(proc.pid)}))
 
 
 def read_pidfile(path: Path) -> PidRecord | None:

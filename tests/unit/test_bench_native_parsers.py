@@ -82,7 +82,8 @@ EP = Endpoints("127.0.0.1:9092", "amqp://guest:guest@127.0.0.1:5672/%2F", "http:
 
 
 def flags(args: list[str]) -> str:
-    return " ".join(a for a in args if not a.startswith("amqp"))
+    assert not any("guest" in a or "amqp" in a for a in args), "the URL and its password stay out of argv"
+    return " ".join(args)
 
 
 def test_perftest_arguments_follow_the_ladder():

@@ -265,7 +265,7 @@ def test_rabbitmq_cluster(services: dict) -> None:
         assert "cluster_formation.peer_discovery_backend = classic_config" in conf
         peers = re.findall(r"^cluster_formation\.classic_config\.nodes\.\d+\s*=\s*(\S+)", conf, re.M)
         assert sorted(peers) == [f"rabbit@{h}" for h in RABBIT_CLUSTER]
-    assert len(cookies) == 1 and all(cookies), "one shared Erlang cookie"
+    assert cookies == {"${BROKERLAB_ERLANG_COOKIE:-}"}, "one shared cookie, from the environment, none in git"
     assert hostnames == RABBIT_CLUSTER
     for name in RABBIT_CLUSTER[1:]:
         assert services[name]["depends_on"]["rabbitmq-1"]["condition"] == "service_healthy"
@@ -349,3 +349,17 @@ def test_compose_client_accepts_the_file(profile: list[str]) -> None:
     result = subprocess.run([*cmd, "-f", str(COMPOSE_FILE), *profile, "config", "-q"],
                             capture_output=True, text=True, timeout=60, check=False, cwd=ROOT)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_compose_backend_hands_the_cluster_a_private_random_cookie(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("BROKERLAB_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv(compose.COOKIE_VARIABLE, raising=False)
+    first = compose.erlang_cookie()
+    assert re.fullmatch(r"[0-9A-F]{32}", first) and compose.erlang_cookie() == first  # kept
+    stored = tmp_path / "compose" / "erlang-cookie"
+    assert stored.stat().st_mode & 0o777 == 0o600 and (tmp_path / "compose").stat().st_mode & 0o777 == 0o700
+    monkeypatch.setenv(compose.COOKIE_VARIABLE, "MINE")
+    assert compose.erlang_cookie() == "MINE"  # the user's own wins
+    monkeypatch.setenv("BROKERLAB_DATA_DIR", str(tmp_path / "other-checkout"))
+    monkeypatch.delenv(compose.COOKIE_VARIABLE)
+    assert compose.erlang_cookie() != first  # each checkout makes its own

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import statistics
 import subprocess
@@ -113,14 +114,16 @@ def parse_perftest(text: str) -> dict:
     return summary
 
 
-def _run_tool(cmd: list[str], timeout: float, brokers: dict[str, list[int]],
-              name: str) -> tuple[str, CpuReport, float]:
-    """Run a tool, sampling CPU of its JVM and the brokers; returns (stdout+stderr, cpu, seconds)."""
+def _run_tool(cmd: list[str], timeout: float, brokers: dict[str, list[int]], name: str,
+              env: dict[str, str] | None = None) -> tuple[str, CpuReport, float]:
+    """Run a tool, sampling CPU of its JVM and the brokers; returns (stdout+stderr, cpu, seconds).
+
+    ``env`` adds variables to the tool's environment (secrets go there, never into argv)."""
     sampler = CpuSampler({n: ("broker", pids) for n, pids in brokers.items()}).start()
     t0 = time.monotonic()
     # The JVM dies with its parent (a killed kernel, a closed terminal) and on Ctrl+C.
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            preexec_fn=processes.die_with_parent)
+                            env={**os.environ, **(env or {})}, preexec_fn=processes.die_with_parent)
     sampler.add(name, "client", proc.pid)
     sampler.mark_start()
     try:
@@ -169,9 +172,12 @@ def consumer_performance(ep: Endpoints, topic: str, messages: int, group: str,
 
 
 def perftest_arguments(ep: Endpoints, queue: str, seconds: int, workload: dict) -> list[str]:
-    """PerfTest flags equivalent to a :class:`~brokerlab.bench.workload.Workload` (as a dict)."""
+    """PerfTest flags equivalent to a :class:`~brokerlab.bench.workload.Workload` (as a dict).
+
+    The broker's URL, which holds the password, is not among them: :func:`perftest` hands it over
+    in the environment variable ``URI``, which PerfTest reads for its ``--uri`` option."""
     w = workload
-    args = ["-h", ep.rabbitmq_url, "-u", queue, "-ad", "false", "-st", "1", "-x", "1",
+    args = ["-u", queue, "-ad", "false", "-st", "1", "-x", "1",
             "-y", "1" if w["consumer"] else "0", "-s", str(w["size"]), "-z", str(seconds)]
     if w["publish_mode"] == "pipelined":
         args += ["-c", str(w["confirm_window"])]
@@ -194,7 +200,6 @@ def perftest(ep: Endpoints, queue: str, seconds: int, workload: dict,
     """One PerfTest run; its parsed per-second samples and summary, CPU report, raw output."""
     args = perftest_arguments(ep, queue, seconds, workload)
     cmd = jars.java_command(jars.perftest_jars(), jars.PERFTEST_MAIN, *args)
-    out, cpu, wall = _run_tool(cmd, seconds + 60, brokers, "PerfTest")
-    shown = [a if not a.startswith("amqp") else "<amqp url>" for a in args]
+    out, cpu, wall = _run_tool(cmd, seconds + 60, brokers, "PerfTest", env={"URI": ep.rabbitmq_url})
     return {**parse_perftest(out), "cpu": cpu.as_dict(), "wall_s": wall,
-            "command": [jars.PERFTEST_MAIN, *shown], "output": out[-2000:]}
+            "command": [jars.PERFTEST_MAIN, *args], "output": out[-2000:]}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import threading
@@ -19,6 +20,7 @@ from pathlib import Path
 import requests
 
 from brokerlab import settings
+from brokerlab.brokers import files
 from brokerlab.brokers.native import UpReport, rabbit_version
 from brokerlab.errors import BrokerlabError
 from brokerlab.ports import is_free, is_open
@@ -106,6 +108,20 @@ def _container_up(row: dict | None) -> bool:
     return str(row.get("Health", "") or "healthy").lower() == "healthy"
 
 
+COOKIE_VARIABLE = "BROKERLAB_ERLANG_COOKIE"  # docker-compose.yml hands it to the RabbitMQ cluster
+
+
+def erlang_cookie() -> str:
+    """The Erlang cookie the Compose RabbitMQ cluster shares: ``$BROKERLAB_ERLANG_COOKIE``, else a
+    random one made once for this checkout and kept (0600) in its data directory."""
+    if os.environ.get(COOKIE_VARIABLE):
+        return os.environ[COOKIE_VARIABLE]
+    path = files.private_dir(settings.data_dir() / "compose") / "erlang-cookie"
+    if not path.is_file():
+        files.write_private(path, secrets.token_hex(16).upper())
+    return path.read_text().strip()
+
+
 class ComposeBackend:
     """One Kafka + one RabbitMQ (default) or three of each (``cluster``) from docker-compose.yml."""
 
@@ -164,9 +180,10 @@ class ComposeBackend:
         """Run ``docker compose`` on the course's file; its stdout, or a BrokerlabError."""
         profile = ["--profile", "cluster"] if self.cluster else []
         cmd = ["docker", "compose", "-p", PROJECT, "-f", str(compose_file()), *profile, *args]
+        env = {**os.environ, "COMPOSE_PROGRESS": "plain", COOKIE_VARIABLE: erlang_cookie()}
         try:
             result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                                    check=False, env={**os.environ, "COMPOSE_PROGRESS": "plain"})
+                                    check=False, env=env)
         except FileNotFoundError:
             raise BrokerlabError("The docker command is not installed.", NO_ENGINE_FIX) from None
         except subprocess.TimeoutExpired:

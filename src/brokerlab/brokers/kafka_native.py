@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from brokerlab.brokers import files
 from brokerlab.brokers.node import BrokerNode
 from brokerlab.errors import BrokerlabError
 
@@ -166,7 +167,7 @@ class KafkaNode(BrokerNode):
         ]
 
     def prepare(self) -> None:
-        self.home.mkdir(parents=True, exist_ok=True)
+        files.private_dir(self.home)
         (self.home / "log4j2.properties").write_text(LOG4J2_PROPERTIES)
         props = self.home / "server.properties"
         props.write_text(render_properties(

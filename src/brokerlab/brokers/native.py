@@ -23,7 +23,7 @@ import requests
 from confluent_kafka.admin import AdminClient
 
 from brokerlab import maven, processes, settings
-from brokerlab.brokers import kafka_native, rabbitmq_native
+from brokerlab.brokers import files, kafka_native, rabbitmq_native
 from brokerlab.brokers.kafka_native import KafkaNode, KafkaSettings
 from brokerlab.brokers.node import BrokerNode, running
 from brokerlab.brokers.rabbitmq_native import RabbitNode, RabbitPorts
@@ -80,7 +80,7 @@ class NativeDeployment:
     @contextmanager
     def _locked(self, progress: Progress, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
         """Hold the deployment's lock: a second command waits (up to ``timeout``) for the first."""
-        self.home.mkdir(parents=True, exist_ok=True)
+        files.private_dir(self.home)
         fd = os.open(self.home / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             deadline = time.monotonic() + timeout
@@ -228,7 +228,7 @@ class NativeDeployment:
                 "management": self.management_url, "port_offset": self.port_offset,
                 "mqtt": f"mqtt://127.0.0.1:{first.mqtt}" if first.mqtt else None,
                 "stomp": f"stomp://127.0.0.1:{first.stomp}" if first.stomp else None}
-        (self.home / "endpoints.json").write_text(json.dumps(data, indent=2))
+        files.write_private(self.home / "endpoints.json", json.dumps(data, indent=2))  # has the AMQP password
 
     def down(self, purge: bool = False) -> list[str]:
         """Stop every node cleanly (in parallel), and whatever else of the deployment runs (its
@@ -327,11 +327,10 @@ def _identity(home: Path) -> dict[str, str]:
     path = home / "identity.json"
     if path.is_file():
         return json.loads(path.read_text())
-    home.mkdir(parents=True, exist_ok=True)
+    files.private_dir(home)
     identity = {"kafka_cluster_id": kafka_native.new_cluster_id(),
                 "erlang_cookie": secrets.token_hex(16).upper()}
-    path.write_text(json.dumps(identity))
-    path.chmod(0o600)
+    files.write_private(path, json.dumps(identity))
     return identity
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import psutil
 
+from brokerlab.brokers import files
 from brokerlab.brokers.node import BrokerNode
 from brokerlab.errors import BrokerlabError
 
@@ -113,12 +114,10 @@ class RabbitNode(BrokerNode):
 
     def prepare(self) -> None:
         for sub in ("home", "mnesia", "logs"):
-            (self.home / sub).mkdir(parents=True, exist_ok=True)
+            files.private_dir(self.home / sub)
         cookie = self.home / "home" / ".erlang.cookie"
         if not cookie.is_file() or cookie.read_text() != self.cookie:
-            cookie.unlink(missing_ok=True)
-            cookie.write_text(self.cookie)
-            cookie.chmod(0o400)
+            files.write_private(cookie, self.cookie, mode=0o400)  # Erlang refuses a cookie others can read
         (self.home / "rabbitmq.conf").write_text(
             render_conf(self.rabbit_ports, self.memory_limit_mib, self.peers))
         (self.home / "enabled_plugins").write_text(f"[{','.join(self.plugins)}].\n")
