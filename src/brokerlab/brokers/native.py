@@ -139,7 +139,6 @@ class NativeDeployment:
     def _start(self, progress: Progress) -> UpReport:
         kafka_native.java_executable()
         rabbitmq_native.server_script()
-        maven.KAFKA.ensure(self.kafka[0].jars.parent)
         to_start = [n for n in self.nodes if n.process() is None]
         for node in self.nodes:  # what runs without a record is replaced, so it frees its ports
             node.stop_orphans()
@@ -151,6 +150,7 @@ class NativeDeployment:
             f"`brokerlab {'cluster ' if self.name == 'cluster' else ''}up --port-offset 100` "
             "(every port +100; clients find them through `brokerlab status`).",
         )
+        maven.KAFKA.ensure(self.kafka[0].jars.parent)  # after the cheap checks: it may run Maven
         started: dict[BrokerNode, psutil.Process] = {}
         try:
             t0 = time.monotonic()
