@@ -59,7 +59,7 @@ def test_identity_is_kept_across_calls(tmp_path):
 
 
 def test_rabbit_conf_binds_everything_to_loopback():
-    conf = render_conf(RabbitPorts(5672, 15672, 25672, mqtt=1883, stomp=61613), 384, ())
+    conf = render_conf(RabbitPorts(5672, 15672, 25672, mqtt=1883, stomp=61613), ())
     listeners = [line for line in conf.splitlines() if "listeners" in line or ".ip" in line]
     assert len(listeners) == 4
     assert all("127.0.0.1" in line for line in listeners)
@@ -69,9 +69,10 @@ def test_rabbit_conf_binds_everything_to_loopback():
 
 
 def test_rabbit_cluster_conf_lists_peers():
-    conf = render_conf(RabbitPorts(5673, 15673, 25673), 256, ("a@localhost", "b@localhost"))
+    conf = render_conf(RabbitPorts(5673, 15673, 25673), ("a@localhost", "b@localhost"))
     assert "cluster_formation.peer_discovery_backend = classic_config" in conf
     assert "cluster_formation.classic_config.nodes.2 = b@localhost" in conf
+    assert "vm_memory_high_watermark.absolute = 256MiB" in conf
 
 
 def test_rabbit_environment_is_private_and_loopback(tmp_path, monkeypatch):

@@ -19,7 +19,7 @@ def sleeper(tmp_path, code="import time; time.sleep(60)"):
 
 
 def test_spawn_tags_records_and_finds_the_process(tmp_path):
-    proc = sleeper(tmp_path, "print('hello from child'); import time; time.sleep(30)")
+    proc = sleeper(tmp_path, "print('hello from child', flush=True); import time; time.sleep(30)")
     try:
         processes.write_pidfile(tmp_path / "pid.json", proc)
         assert processes.read_pidfile(tmp_path / "pid.json").process().pid == proc.pid

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import requests
 
 from brokerlab import settings
+from brokerlab.brokers import config
 from brokerlab.brokers.compose import NO_ENGINE_FIX, docker_available
 from brokerlab.errors import BrokerlabError
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 KAFKA_IMAGE = "apache/kafka:4.1.1"  # the same pins as docker-compose.yml (tests check it)
 RABBITMQ_IMAGE = "rabbitmq:3.13.7-management"
+RABBITMQ_FILES = {"enabled_plugins": "/etc/rabbitmq/enabled_plugins",
+                  "compose-single.conf": "/etc/rabbitmq/conf.d/90-brokerlab.conf"}
 KAFKA_PORT = 9092  # the listener advertised to the host, under its mapped port
 START_SCRIPT = "/tmp/brokerlab-kafka-start.sh"
 # Single combined KRaft node. The advertised HOST address is only known once the container
@@ -44,15 +47,8 @@ KAFKA_ENV = {
     "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
     "KAFKA_INTER_BROKER_LISTENER_NAME": "INTERNAL",
     "KAFKA_LOG_DIRS": "/var/lib/kafka/data",
-    "KAFKA_NUM_PARTITIONS": "1",
-    "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": "1",
-    "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": "1",
-    "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": "1",
-    "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR": "1",
-    "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR": "1",
-    "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS": "0",
-    "KAFKA_HEAP_OPTS": "-Xms128m -Xmx256m",
-    "KAFKA_LOG_CLEANER_DEDUPE_BUFFER_SIZE": "16777216",
+    "KAFKA_HEAP_OPTS": config.KAFKA_HEAP,
+    **config.kafka_env(config.kafka(1)),  # the course's settings, as every backend has them
 }
 
 
@@ -77,8 +73,10 @@ def kafka_and_rabbitmq(timeout: float = 180.0) -> Iterator[settings.Endpoints]:
         amqp = settings.amqp_url(host, int(rabbit.get_exposed_port(5672)))
         management = f"http://{host}:{rabbit.get_exposed_port(15672)}"
         _wait_rabbitmq(amqp, management, timeout)
-        yield settings.Endpoints(kafka_bootstrap_servers=bootstrap, rabbitmq_url=amqp,
-                                 rabbitmq_management_url=management, source="testcontainers")
+        yield settings.Endpoints(
+            kafka_bootstrap_servers=bootstrap, rabbitmq_url=amqp, rabbitmq_management_url=management,
+            source="testcontainers", rabbitmq_mqtt_url=f"mqtt://{host}:{rabbit.get_exposed_port(1883)}",
+            rabbitmq_stomp_url=f"stomp://{host}:{rabbit.get_exposed_port(61613)}")
 
 
 def _kafka_container() -> DockerContainer:
@@ -139,7 +137,14 @@ def _rabbitmq_container() -> DockerContainer:
     # RABBITMQ_DEFAULT_USER ... from this process's environment, which the native backend sets.
     container = RabbitMqContainer(RABBITMQ_IMAGE, port=5672, username="guest", password="guest",
                                   vhost="/")
-    return container.with_exposed_ports(15672)
+    # The same plugins (management, MQTT, STOMP) and settings as docker-compose.yml's single node.
+    root = settings.project_root()
+    if root is None:
+        raise BrokerlabError("The testcontainers backend needs the course checkout (brokers/rabbitmq/).",
+                             "Run the tests from a clone of the course.")
+    for name, target in RABBITMQ_FILES.items():
+        container.with_volume_mapping(root / "brokers" / "rabbitmq" / name, target)
+    return container.with_exposed_ports(15672, 1883, 61613)
 
 
 def _wait_rabbitmq(amqp_url: str, management_url: str, timeout: float) -> None:

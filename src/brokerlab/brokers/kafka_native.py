@@ -11,15 +11,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from brokerlab.brokers import files
+from brokerlab.brokers import config, files
 from brokerlab.brokers.node import BrokerNode
 from brokerlab.errors import BrokerlabError
 
 MIN_JAVA = 17
 # Small-machine JVM: the stock script's 1 GiB heap does not fit Binder next to RabbitMQ + Jupyter.
 JVM_OPTIONS = [
-    "-Xms128m",
-    "-Xmx256m",
+    *config.KAFKA_HEAP.split(),
     "-XX:+UseSerialGC",
     "-XX:MaxMetaspaceSize=96m",
     "-XX:ReservedCodeCacheSize=64m",
@@ -83,14 +82,12 @@ class KafkaSettings:
     """Cluster-wide settings rendered into every node's server.properties."""
 
     voters: tuple[tuple[int, int], ...]  # (node id, controller port) of every controller
-    replication_factor: int = 1
-    min_insync_replicas: int = 1
 
 
 def render_properties(node_id: int, port: int, controller_port: int, log_dir: Path,
                       settings: KafkaSettings) -> str:
-    """server.properties for one combined broker+controller bound to 127.0.0.1."""
-    rf, isr = settings.replication_factor, settings.min_insync_replicas
+    """server.properties for one combined broker+controller bound to 127.0.0.1: the listeners and
+    quorum, then the course's settings (:func:`brokerlab.brokers.config.kafka`)."""
     if len(settings.voters) == 1:
         quorum = f"controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}"
     else:
@@ -108,29 +105,8 @@ def render_properties(node_id: int, port: int, controller_port: int, log_dir: Pa
         "inter.broker.listener.name=PLAINTEXT",
         "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
         f"log.dirs={log_dir}",
-        "num.partitions=1",
-        f"default.replication.factor={rf}",
-        f"min.insync.replicas={isr}",
-        f"offsets.topic.replication.factor={rf}",
-        f"transaction.state.log.replication.factor={rf}",
-        f"transaction.state.log.min.isr={isr}",
-        f"share.coordinator.state.topic.replication.factor={rf}",
-        f"share.coordinator.state.topic.min.isr={isr}",
-        # Lessons join groups often: do not wait 3 s for more members.
-        "group.initial.rebalance.delay.ms=0",
-        # Its 128 MiB default is allocated on the heap; far too big for a 256 MiB heap.
-        "log.cleaner.dedupe.buffer.size=16777216",
-        "num.network.threads=2",
-        "num.io.threads=4",
-        "num.recovery.threads.per.data.dir=1",
-        "auto.create.topics.enable=true",
-        # Lessons watch retention delete segments within seconds (defaults: 5 min and 1 min).
-        "log.retention.check.interval.ms=5000",
-        "log.segment.delete.delay.ms=1000",
     ]
-    if len(settings.voters) > 1:
-        # Notice a killed broker in ~3 s instead of 9 s, so the labs' failovers are quick to watch.
-        lines += ["broker.heartbeat.interval.ms=500", "broker.session.timeout.ms=3000"]
+    lines += [f"{key}={value}" for key, value in config.kafka(len(settings.voters)).items()]
     return "\n".join(lines) + "\n"
 
 

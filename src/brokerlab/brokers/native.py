@@ -364,8 +364,7 @@ def single(offset: int | None = None, data: Path | None = None) -> NativeDeploym
     ports = RabbitPorts(amqp=5672 + o, management=15672 + o, dist=25672 + o, mqtt=1883 + o,
                         stomp=61613 + o)
     rabbit = RabbitNode(home / "rabbitmq", f"brokerlab{5672 + o}@localhost", ports,
-                        ident["erlang_cookie"], memory_limit_mib=384,
-                        epmd_port=rabbitmq_native.EPMD_PORT + o)
+                        ident["erlang_cookie"], epmd_port=rabbitmq_native.EPMD_PORT + o)
     return NativeDeployment("single", home, [kafka], [rabbit], o)
 
 
@@ -380,14 +379,14 @@ def cluster(offset: int | None = None, data: Path | None = None) -> NativeDeploy
     jars = maven.KAFKA.jar_dir(root / "cache")
     client, controller = (lambda i: 19092 + 10 * (i - 1) + o), (lambda i: 19093 + 10 * (i - 1) + o)
     voters = tuple((i, controller(i)) for i in (1, 2, 3))
-    ksettings = KafkaSettings(voters=voters, replication_factor=3, min_insync_replicas=2)
+    ksettings = KafkaSettings(voters=voters)
     kafka = [KafkaNode(home / f"kafka-{i}", i, client(i), controller(i), ksettings, ident["kafka_cluster_id"],
                        jars) for i in (1, 2, 3)]
     names = tuple(f"brokerlab{5672 + i + o}@localhost" for i in (1, 2, 3))
     rabbit = [
         RabbitNode(home / f"rabbitmq-{i}", names[i - 1],
                    RabbitPorts(amqp=5672 + i + o, management=15672 + i + o, dist=25672 + i + o),
-                   ident["erlang_cookie"], memory_limit_mib=256, peers=names,
+                   ident["erlang_cookie"], peers=names,
                    plugins=("rabbitmq_management",), epmd_port=rabbitmq_native.EPMD_PORT + 1 + o)
         for i in (1, 2, 3)
     ]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psutil
 
-from brokerlab.brokers import files
+from brokerlab.brokers import config, files
 from brokerlab.brokers.node import BrokerNode
 from brokerlab.errors import BrokerlabError
 
@@ -52,27 +52,22 @@ class RabbitPorts:
     stream: int | None = None
 
 
-def render_conf(ports: RabbitPorts, memory_limit_mib: int, peers: tuple[str, ...]) -> str:
-    """rabbitmq.conf: every listener on 127.0.0.1, small-machine limits, optional peer list."""
+def render_conf(ports: RabbitPorts, peers: tuple[str, ...]) -> str:
+    """rabbitmq.conf: every listener on 127.0.0.1, optional peer list, then the course's settings
+    (:func:`brokerlab.brokers.config.rabbitmq`: the single node's, or a cluster node's with peers)."""
     lines = [
         "# Written by brokerlab; edits are overwritten at the next start.",
         f"listeners.tcp.default = 127.0.0.1:{ports.amqp}",
         "management.tcp.ip = 127.0.0.1",
         f"management.tcp.port = {ports.management}",
-        f"vm_memory_high_watermark.absolute = {memory_limit_mib}MiB",
-        "disk_free_limit.absolute = 50MB",
-        # Queue and node metrics every second and 1 s samples (defaults: 5 s), so the management
-        # API shows a change in ~2 s instead of ~5 s (measured) and the labs' live charts move.
-        "collect_statistics_interval = 1000",
-        "management.sample_retention_policies.global.minute = 1",
-        "management.sample_retention_policies.basic.minute = 1",
-        "management.sample_retention_policies.detailed.10 = 1",
         "log.console = true",
         "log.console.level = info",
         "log.file = false",
         # The course uses the default guest user; keep it loopback-only (RabbitMQ's default).
         "loopback_users.guest = true",
     ]
+    nodes = 3 if peers else 1
+    lines += [f"{key} = {value}" for key, value in config.rabbitmq(nodes).items()]
     if ports.mqtt:
         lines.append(f"mqtt.listeners.tcp.default = 127.0.0.1:{ports.mqtt}")
     if ports.stomp:
@@ -91,16 +86,20 @@ class RabbitNode(BrokerNode):
     kind = "rabbitmq"
 
     def __init__(self, home: Path, nodename: str, ports: RabbitPorts, cookie: str,
-                 memory_limit_mib: int = 384, peers: tuple[str, ...] = (),
+                 peers: tuple[str, ...] = (),
                  plugins: tuple[str, ...] = PLUGINS, epmd_port: int = EPMD_PORT) -> None:
         super().__init__(nodename.split("@")[0], home, ports.amqp)
         self.nodename = nodename
         self.rabbit_ports = ports
         self.cookie = cookie
-        self.memory_limit_mib = memory_limit_mib
         self.peers = peers
         self.plugins = plugins
         self.epmd_port = epmd_port
+
+    @property
+    def memory_limit_mib(self) -> int:
+        """The node's memory high watermark as the course configures it (config.RABBIT_MEMORY_MIB)."""
+        return config.RABBIT_MEMORY_MIB[3 if self.peers else 1]
 
     @property
     def management_url(self) -> str:
@@ -119,7 +118,7 @@ class RabbitNode(BrokerNode):
         if not cookie.is_file() or cookie.read_text() != self.cookie:
             files.write_private(cookie, self.cookie, mode=0o400)  # Erlang refuses a cookie others can read
         (self.home / "rabbitmq.conf").write_text(
-            render_conf(self.rabbit_ports, self.memory_limit_mib, self.peers))
+            render_conf(self.rabbit_ports, self.peers))
         (self.home / "enabled_plugins").write_text(f"[{','.join(self.plugins)}].\n")
         (self.home / "advanced.config").write_text("[].\n")
         (self.home / "rabbitmq-env.conf").write_text("")
