@@ -48,6 +48,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if unmarked:
         raise pytest.UsageError("tests that need brokers without the integration marker: "
                                 + ", ".join(unmarked[:5]))
+    # The tests that use the 3+3 cluster run one after another, where the first of them was, so
+    # the cluster is formed once (SharedCluster). Each module keeps its own order.
+    users = [item for item in items if "lab" in getattr(item, "fixturenames", ())]
+    if users:
+        first = items.index(users[0])
+        rest = [item for item in items if item not in set(users)]
+        items[:] = rest[:first] + users + rest[first:]
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -94,19 +101,49 @@ def brokers() -> Iterator[Endpoints]:
             deployment.down()
 
 
+class SharedCluster:
+    """The course's native 3+3 cluster, formed once for all the tests that use it (they run one
+    after another: see pytest_collection_modifyitems) and stopped after the last of them, if this
+    session started it."""
+
+    def __init__(self) -> None:
+        self.cluster = None
+        self.started_here = False
+
+    def get(self):  # type: ignore[no-untyped-def]
+        from brokerlab.cluster import Cluster
+
+        if self.cluster is None:
+            self.cluster = Cluster()
+            self.started_here = not self.cluster.deployment.is_up()
+        self.cluster.up()  # forms it, or repairs what a test left dead or paused
+        return self.cluster
+
+    def release(self) -> None:
+        if self.cluster is not None and self.started_here:
+            self.cluster.down()
+        self.cluster = None
+
+
+SHARED_CLUSTER = SharedCluster()
+
+
 @pytest.fixture(scope="module")
 def lab():
-    """The course's native 3+3 cluster for one test module: started if needed, every node running
-    again afterwards (whatever a test killed or paused), stopped if this module started it."""
-    from brokerlab.cluster import Cluster
-
-    cluster = Cluster()
-    was_up = cluster.deployment.is_up()
-    cluster.up()
+    """The 3+3 cluster for one test module; every node runs again afterwards, whatever a test killed
+    or paused, so the next module starts from a healthy cluster."""
+    cluster = SHARED_CLUSTER.get()
     yield cluster
     for node in cluster.deployment.nodes:
         node.resume()
     if cluster.unhealthy():
         cluster.up()
-    if not was_up:
-        cluster.down()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After the last test in a row that uses the cluster, hand its memory and CPU back."""
+    uses = "lab" in getattr(item, "fixturenames", ())
+    next_uses = nextitem is not None and "lab" in getattr(nextitem, "fixturenames", ())
+    if uses and not next_uses:
+        SHARED_CLUSTER.release()

@@ -36,7 +36,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def lab(tmp_path, brokers):
+def jupyter_lab(tmp_path, brokers):
     """JupyterLab serving a copy of notebook 00 (the repo's copy never gets outputs saved into it)."""
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, tmp_path / NOTEBOOK)
     # Render every cell (JupyterLab 4 keeps only visible cells in the page by default), start the
@@ -88,12 +88,12 @@ def wait_for_idle_kernel(base: str, token: str, timeout: float = 90) -> None:
     pytest.fail(f"the notebook's kernel was not idle within {timeout:.0f} s")
 
 
-def test_notebook_00_runs_in_a_real_browser(lab):
+def test_notebook_00_runs_in_a_real_browser(jupyter_lab):
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "Chromium is installed by `scripts/setup.sh --test` (make test)"
-    base, token = lab
+    base, token = jupyter_lab
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
