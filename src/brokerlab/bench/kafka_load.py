@@ -56,7 +56,21 @@ def produce(params: dict, sync: Sync) -> dict:
 
     rate = w["rate"]
     interval = 1e9 / rate if rate else 0.0
-    sent = buffer_full = seq = 0
+    sent = seq = 0
+    buffer_full = [0]
+
+    def send(number: int, intended: int) -> None:
+        """produce() message ``number``, waiting while the local queue is full (serving delivery
+        reports meanwhile). Its header carries the time it was really handed to the client."""
+        while True:
+            actual = 0 if number == SENTINEL else time.monotonic_ns()
+            try:
+                producer.produce(topic, HEADER.pack(number, intended, actual) + pad, on_delivery=on_delivery)
+                return
+            except BufferError:
+                buffer_full[0] += 1
+                producer.poll(0.005)
+
     max_behind_ns = 0
     sync.wait_until(window.warmup_start_ns)
     while True:
@@ -73,14 +87,7 @@ def produce(params: dict, sync: Sync) -> dict:
             now = intended = time.monotonic_ns()
             if now >= window.end_ns:
                 break
-        while True:
-            try:
-                producer.produce(topic, HEADER.pack(seq, intended, now) + pad, on_delivery=on_delivery)
-                break
-            except BufferError:  # the local queue is full: serve delivery reports, then retry
-                buffer_full += 1
-                producer.poll(0.005)
-                now = time.monotonic_ns()
+        send(seq, intended)
         if window.measuring(intended):
             sent += 1
         seq += 1
@@ -88,11 +95,11 @@ def produce(params: dict, sync: Sync) -> dict:
             producer.flush(10)  # wait for this message's ack before the next (the article's .get())
         elif rate or seq % 64 == 0:
             producer.poll(0)
-    producer.produce(topic, HEADER.pack(SENTINEL, 0, 0) + pad)
+    send(SENTINEL, 0)  # the consumer's end marker; its delivery is not counted
     left = producer.flush(30)  # every counted message is acknowledged before the clock stops
     elapsed = (max(st["last_ack"], window.end_ns) - window.start_ns) / 1e9
     return {"role": "producer", "sent": sent, "acked": st["acked"], "errors": st["errors"],
-            "unflushed": left, "buffer_full": buffer_full, "elapsed_s": elapsed,
+            "unflushed": left, "buffer_full": buffer_full[0], "elapsed_s": elapsed,
             "msgs_per_s": st["acked"] / elapsed if elapsed > 0 else 0.0,
             "max_behind_schedule_ms": max_behind_ns / 1e6, "latency": rec.encode()}
 
