@@ -111,7 +111,7 @@ class SharedCluster:
         self.started_here = False
 
     def get(self):  # type: ignore[no-untyped-def]
-        from brokerlab.cluster import Cluster
+        from brokerlab.brokers.cluster import Cluster
 
         if self.cluster is None:
             self.cluster = Cluster()

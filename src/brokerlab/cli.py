@@ -14,9 +14,10 @@ from pathlib import Path
 
 import psutil
 
-from brokerlab import checks, claims, cleanup, doctor, maven, processes, settings
+from brokerlab import settings
 from brokerlab.bench import cli as bench_cli
-from brokerlab.brokers import backend_for
+from brokerlab.brokers import backend_for, cleanup, doctor, maven, processes
+from brokerlab.course import checks, claims
 from brokerlab.errors import BrokerlabError
 
 
@@ -118,7 +119,7 @@ def cmd_fetch(_: argparse.Namespace) -> int:
 
 
 def cmd_book(args: argparse.Namespace) -> int:
-    from brokerlab import book  # nbconvert is slow to import: only for this command
+    from brokerlab.course import book  # nbconvert is slow to import: only for this command
 
     out = Path(args.out)
     pages = book.build([Path(n) for n in args.notebooks], out)

@@ -9,9 +9,9 @@ import requests
 from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from brokerlab import diagrams
-from brokerlab.cluster import AUTH
-from brokerlab.processes import wait_until
+from brokerlab.brokers.cluster import AUTH
+from brokerlab.brokers.processes import wait_until
+from brokerlab.observe import diagrams
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 

@@ -12,7 +12,7 @@ import requests
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import brokerlab
-from brokerlab import diagrams
+from brokerlab.observe import diagrams
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ import requests
 from confluent_kafka import Consumer, TopicPartition
 
 import brokerlab
-from brokerlab import checks
-from brokerlab.exercises.architectures import check_leftovers
+from brokerlab.course import checks
+from brokerlab.exercises.lesson_01_leftovers import check_leftovers
 
 pytestmark = pytest.mark.integration
 
@@ -62,7 +62,7 @@ def kafka_sums_high_watermarks(topic: str, queue: str) -> tuple[int, int]:
 
 def rabbitmq_counts_only_ready(topic: str, queue: str) -> tuple[int, int]:
     """Wrong: a passive queue_declare counts ready messages only, not the delivered-unacked ones."""
-    kafka, _ = checks.load_solution("01_leftovers").leftovers(topic, queue)
+    kafka, _ = checks.load_solution("lesson_01_leftovers").leftovers(topic, queue)
     with pika.BlockingConnection(_amqp()) as connection:
         ready = connection.channel().queue_declare(queue, passive=True).method.message_count
     return kafka, ready
@@ -70,7 +70,7 @@ def rabbitmq_counts_only_ready(topic: str, queue: str) -> tuple[int, int]:
 
 def rabbitmq_counts_by_consuming(topic: str, queue: str) -> tuple[int, int]:
     """Wrong: counts by basic_get with auto_ack, which removes what it counts."""
-    kafka, unacked_and_ready = checks.load_solution("01_leftovers").leftovers(topic, queue)
+    kafka, unacked_and_ready = checks.load_solution("lesson_01_leftovers").leftovers(topic, queue)
     with pika.BlockingConnection(_amqp()) as connection:
         channel = connection.channel()
         while channel.basic_get(queue, auto_ack=True)[0] is not None:
@@ -79,7 +79,7 @@ def rabbitmq_counts_by_consuming(topic: str, queue: str) -> tuple[int, int]:
 
 
 def test_reference_solution_passes(brokers: brokerlab.Endpoints) -> None:
-    result = check_leftovers(checks.load_solution("01_leftovers").leftovers, brokers)
+    result = check_leftovers(checks.load_solution("lesson_01_leftovers").leftovers, brokers)
     assert result.passed, str(result)
     assert len(result.feedback) == 5
 

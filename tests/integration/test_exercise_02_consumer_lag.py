@@ -8,8 +8,8 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from brokerlab import checks
-from brokerlab.exercises import kafka_lag
+from brokerlab.course import checks
+from brokerlab.exercises import lesson_02_consumer_lag
 from brokerlab.settings import ns
 
 pytestmark = pytest.mark.integration
@@ -130,7 +130,7 @@ def never_returns(config, group, topic):
     (not_attempted, "Not attempted yet"),
 ])
 def test_rejects_wrong_answers_with_a_specific_hint(brokers, wrong, hint):
-    result = kafka_lag.check_partition_lag(wrong, brokers)
+    result = lesson_02_consumer_lag.check_partition_lag(wrong, brokers)
     assert not result.passed
     failed = [line for line in result.feedback if line.startswith("✘")]
     assert len(failed) == 1 and hint in failed[0], result
@@ -138,16 +138,16 @@ def test_rejects_wrong_answers_with_a_specific_hint(brokers, wrong, hint):
 
 def test_a_function_that_never_returns_becomes_a_hint(brokers):
     started = time.monotonic()
-    result = kafka_lag.check_partition_lag(never_returns, brokers, timeout=2)
+    result = lesson_02_consumer_lag.check_partition_lag(never_returns, brokers, timeout=2)
     assert not result.passed and "did not return within 2 s" in str(result)
     assert time.monotonic() - started < 30
 
 
 def test_accepts_the_reference_solution_and_cleans_up(brokers, monkeypatch):
     tag = f"t{uuid.uuid4().hex[:6]}-"  # this test's own names: other runs may use the cluster too
-    monkeypatch.setattr(kafka_lag, "ns", lambda name: ns(tag + name))
-    reference = checks.load_solution("02_consumer_lag")
-    result = kafka_lag.check_partition_lag(reference.partition_lag, brokers)
+    monkeypatch.setattr(lesson_02_consumer_lag, "ns", lambda name: ns(tag + name))
+    reference = checks.load_solution("lesson_02_consumer_lag")
+    result = lesson_02_consumer_lag.check_partition_lag(reference.partition_lag, brokers)
     assert result.passed, result
     assert "{0: 3, 1: 4, 2: 0, 3: 8, 4: 3}" in str(result)
     admin = AdminClient(brokers.kafka_config())
@@ -157,4 +157,4 @@ def test_accepts_the_reference_solution_and_cleans_up(brokers, monkeypatch):
 
 
 def test_expected_lags_follow_the_rule():
-    assert kafka_lag.expected_lags() == {0: 3, 1: 4, 2: 0, 3: 8, 4: 3}
+    assert lesson_02_consumer_lag.expected_lags() == {0: 3, 1: 4, 2: 0, 3: 8, 4: 3}

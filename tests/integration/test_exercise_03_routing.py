@@ -7,9 +7,9 @@ import pytest
 import requests
 
 import brokerlab
-from brokerlab import checks
-from brokerlab.exercises import rabbitmq_routing
-from brokerlab.exercises.rabbitmq_routing import check_routing, topic_matches
+from brokerlab.course import checks
+from brokerlab.exercises import lesson_03_routing
+from brokerlab.exercises.lesson_03_routing import check_routing, topic_matches
 
 pytestmark = pytest.mark.integration
 
@@ -65,10 +65,10 @@ def test_topic_matcher_follows_the_broker_rules():
 
 
 def test_reference_solution_passes(ep):
-    reference = checks.load_solution("03_routing")
+    reference = checks.load_solution("lesson_03_routing")
     result = check_routing(reference.declare_routing, ep)
     assert result.passed, str(result)
-    assert len(result.feedback) == 2 + len(rabbitmq_routing.ROLES)
+    assert len(result.feedback) == 2 + len(lesson_03_routing.ROLES)
 
 
 def test_rejects_star_where_hash_was_needed(ep):
@@ -114,7 +114,7 @@ def test_rejects_an_undeclared_exchange_and_a_stub(ep):
 
 
 def test_checker_leaves_nothing_behind(ep):
-    for answer in (checks.load_solution("03_routing").declare_routing, fanout_instead_of_topic):
+    for answer in (checks.load_solution("lesson_03_routing").declare_routing, fanout_instead_of_topic):
         check_routing(answer, ep)
     prefix = brokerlab.ns("ex03-")
     for kind in ("queues", "exchanges"):

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from brokerlab import checks
-from brokerlab.exercises.idempotent_consumer import check_idempotent_consumer
+from brokerlab.course import checks
+from brokerlab.exercises.lesson_04_idempotent_consumer import check_idempotent_consumer
 
 pytestmark = pytest.mark.integration
 
@@ -73,7 +73,7 @@ def _failures(result) -> str:
 
 
 def test_accepts_the_reference_solution(brokers):
-    reference = checks.load_solution("04_idempotent_consumer")
+    reference = checks.load_solution("lesson_04_idempotent_consumer")
     result = check_idempotent_consumer(reference.handle, ep=brokers)
     assert result.passed, str(result)
     assert any("killed (SIGKILL) twice" in line for line in result.feedback)

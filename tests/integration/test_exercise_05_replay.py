@@ -7,8 +7,8 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from brokerlab import checks
-from brokerlab.exercises import replay
+from brokerlab.course import checks
+from brokerlab.exercises import lesson_05_replay_from
 from brokerlab.settings import ns
 
 pytestmark = pytest.mark.integration
@@ -71,7 +71,7 @@ def never_returns(config, topic, partition, offset, n):
     (not_attempted, "Not attempted yet"),
 ])
 def test_rejects_wrong_answers_with_a_specific_hint(brokers, wrong, hint):
-    result = replay.check_replay_from(wrong, brokers, record=False)
+    result = lesson_05_replay_from.check_replay_from(wrong, brokers, record=False)
     assert not result.passed
     failed = [line for line in result.feedback if line.startswith("✘")]
     assert len(failed) == 1 and hint in failed[0], result
@@ -79,16 +79,16 @@ def test_rejects_wrong_answers_with_a_specific_hint(brokers, wrong, hint):
 
 def test_a_function_that_never_returns_becomes_a_hint(brokers):
     start = time.monotonic()
-    result = replay.check_replay_from(never_returns, brokers, timeout=2, record=False)
+    result = lesson_05_replay_from.check_replay_from(never_returns, brokers, timeout=2, record=False)
     assert not result.passed and "did not return within 2 s" in str(result)
     assert time.monotonic() - start < 30
 
 
 def test_accepts_the_reference_solution_and_cleans_up(brokers):
-    reference = checks.load_solution("05_replay")
-    result = replay.check_replay_from(reference.replay_from, brokers, record=False)
+    reference = checks.load_solution("lesson_05_replay_from")
+    result = lesson_05_replay_from.check_replay_from(reference.replay_from, brokers, record=False)
     assert result.passed, result
-    assert sum(line.startswith("✔") for line in result.feedback) == len(replay.CASES)
+    assert sum(line.startswith("✔") for line in result.feedback) == len(lesson_05_replay_from.CASES)
 
     admin = AdminClient(brokers.kafka_config())
     deadline = time.monotonic() + 10

@@ -4,8 +4,8 @@ accepts the reference solution, on the live Kafka."""
 import pytest
 from confluent_kafka import Producer
 
-from brokerlab import checks
-from brokerlab.exercises import bench_produce_all
+from brokerlab.course import checks
+from brokerlab.exercises import lesson_06_produce_all
 
 pytestmark = pytest.mark.integration
 
@@ -54,19 +54,19 @@ def returns_nothing(config, topic, payloads):
 
 
 def test_ignoring_buffer_error_gets_the_buffer_error_hint(brokers):
-    result = bench_produce_all.check_produce_all(ignores_buffer_error, brokers)
+    result = lesson_06_produce_all.check_produce_all(ignores_buffer_error, brokers)
     assert not result.passed
     assert any("BufferError" in line and "poll" in line for line in result.feedback), result
 
 
 def test_forgetting_flush_gets_the_flush_hint(brokers):
-    result = bench_produce_all.check_produce_all(forgets_flush, brokers)
+    result = lesson_06_produce_all.check_produce_all(forgets_flush, brokers)
     assert not result.passed
     assert any("flush()" in line for line in result.feedback), result
 
 
 def test_dropping_refused_payloads_gets_the_retry_hint(brokers):
-    result = bench_produce_all.check_produce_all(drops_on_buffer_error, brokers)
+    result = lesson_06_produce_all.check_produce_all(drops_on_buffer_error, brokers)
     assert not result.passed
     assert any("never reached the topic" in line and "retry the same payload" in line
                for line in result.feedback), result
@@ -74,7 +74,7 @@ def test_dropping_refused_payloads_gets_the_retry_hint(brokers):
 
 
 def test_no_return_value_gets_the_count_hint(brokers):
-    result = bench_produce_all.check_produce_all(returns_nothing, brokers)
+    result = lesson_06_produce_all.check_produce_all(returns_nothing, brokers)
     assert not result.passed
     assert any("Return the number of acknowledged messages" in line for line in result.feedback), result
     assert any("All 2000 payloads are in the topic" in line for line in result.feedback), result
@@ -84,11 +84,11 @@ def test_unattempted_stub_is_not_a_crash(brokers):
     def stub(config, topic, payloads):
         raise NotImplementedError
 
-    result = bench_produce_all.check_produce_all(stub, brokers)
+    result = lesson_06_produce_all.check_produce_all(stub, brokers)
     assert not result.passed and "Not attempted yet" in result.feedback[0]
 
 
 def test_reference_solution_passes(brokers):
-    reference = checks.load_solution("06_produce_all")
-    result = bench_produce_all.check_produce_all(reference.produce_all, brokers)
+    reference = checks.load_solution("lesson_06_produce_all")
+    result = lesson_06_produce_all.check_produce_all(reference.produce_all, brokers)
     assert result.passed, result

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from brokerlab import checks
-from brokerlab.exercises import bench_open_loop
+from brokerlab.course import checks
+from brokerlab.exercises import lesson_07_open_loop as open_loop
 
 pytestmark = pytest.mark.integration
 
@@ -60,20 +60,20 @@ def skips_late_ones(channel, queue, rate, count):
     (skips_late_ones, "never skip one"),
 ])
 def test_wrong_answers_get_their_hint(brokers, fn, hint):
-    result = bench_open_loop.check_open_loop(fn, brokers)
+    result = open_loop.check_open_loop(fn, brokers)
     assert not result.passed
     assert any(hint in line for line in result.feedback), result
 
 
 def test_reference_solution_passes(brokers):
-    reference = checks.load_solution("07_open_loop")
-    result = bench_open_loop.check_open_loop(reference.open_loop_publish, brokers)
+    reference = checks.load_solution("lesson_07_open_loop")
+    result = open_loop.check_open_loop(reference.open_loop_publish, brokers)
     assert result.passed, result
 
 
 def test_judge_without_a_broker():
     fb = checks.Feedback("t")
-    interval = 1e9 / bench_open_loop.RATE
-    bodies = [struct.pack(">q", round(i * interval)) for i in range(bench_open_loop.COUNT)]
-    bench_open_loop.judge(fb, bodies, elapsed_s=(bench_open_loop.COUNT - 1) / bench_open_loop.RATE)
+    interval = 1e9 / open_loop.RATE
+    bodies = [struct.pack(">q", round(i * interval)) for i in range(open_loop.COUNT)]
+    open_loop.judge(fb, bodies, elapsed_s=(open_loop.COUNT - 1) / open_loop.RATE)
     assert fb.failed == 0 and len(fb.lines) == 3

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from brokerlab import checks
+from brokerlab.course import checks
 from brokerlab.exercises import lab_01_consumer_lag as lab01
 
 pytestmark = pytest.mark.integration
@@ -66,7 +66,7 @@ def test_not_attempted_is_a_hint_not_a_traceback(brokers):
 
 
 def test_accepts_the_reference(brokers):
-    reference = checks.load_solution("01_consumer_lag")
+    reference = checks.load_solution("lab_01_consumer_lag")
     result = lab01.check_consumers_needed(reference.consumers_needed, brokers)
     assert result.passed, result
     assert any("Live: 2 consumer(s) drained 240 records" in line for line in result.feedback), result

@@ -5,7 +5,7 @@ import pytest
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from brokerlab import checks
+from brokerlab.course import checks
 from brokerlab.exercises import lab_02_offset_management as lab02
 
 pytestmark = pytest.mark.integration
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.integration
 
 def in_seconds(config, group, topic, timestamp_ms):
     """The reference, but given a time in seconds (what time.time() returns)."""
-    checks.load_solution("02_offset_management").rewind_group(config, group, topic, timestamp_ms // 1000)
+    checks.load_solution("lab_02_offset_management").rewind_group(config, group, topic, timestamp_ms // 1000)
 
 
 def partition_zero_only(config, group, topic, timestamp_ms):
@@ -74,6 +74,6 @@ def test_not_attempted_is_a_hint_not_a_traceback(brokers):
 
 
 def test_accepts_the_reference(brokers):
-    reference = checks.load_solution("02_offset_management")
+    reference = checks.load_solution("lab_02_offset_management")
     result = lab02.check_rewind_group(reference.rewind_group, brokers)
     assert result.passed, result

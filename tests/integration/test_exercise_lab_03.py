@@ -4,7 +4,7 @@ reference."""
 
 import pytest
 
-from brokerlab import checks
+from brokerlab.course import checks
 from brokerlab.exercises import lab_03_acks_and_replication as lab03
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
@@ -50,6 +50,6 @@ def test_not_attempted_is_a_hint_not_a_traceback():
 
 
 def test_accepts_the_reference(lab):
-    reference = checks.load_solution("03_acks_and_replication")
+    reference = checks.load_solution("lab_03_acks_and_replication")
     result = lab03.check_reliable_producer(reference.reliable_producer_config, lab)
     assert result.passed, result

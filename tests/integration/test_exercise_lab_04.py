@@ -3,7 +3,7 @@ reference."""
 
 import pytest
 
-from brokerlab import checks
+from brokerlab.course import checks
 from brokerlab.exercises import lab_04_queue_explosion as lab04
 
 pytestmark = pytest.mark.integration
@@ -58,6 +58,6 @@ def test_not_attempted_is_a_hint_not_a_traceback(brokers):
 
 
 def test_accepts_the_reference(brokers):
-    reference = checks.load_solution("04_queue_explosion")
+    reference = checks.load_solution("lab_04_queue_explosion")
     result = lab04.check_bounded_queue(reference.prepare_consumer, brokers)
     assert result.passed, result

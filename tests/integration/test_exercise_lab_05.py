@@ -2,7 +2,7 @@
 
 import pytest
 
-from brokerlab import checks
+from brokerlab.course import checks
 from brokerlab.exercises import lab_05_complex_routing as lab05
 
 pytestmark = pytest.mark.integration
@@ -62,6 +62,6 @@ def test_missing_exchange_is_a_hint(brokers):
 
 
 def test_accepts_the_reference(brokers):
-    reference = checks.load_solution("05_complex_routing")
+    reference = checks.load_solution("lab_05_complex_routing")
     result = lab05.check_exact_routing(reference.build_routing, brokers)
     assert result.passed, result

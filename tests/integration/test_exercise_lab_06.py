@@ -3,8 +3,8 @@ single-member queues with the right hint, accepts the reference."""
 
 import pytest
 
-from brokerlab import checks
-from brokerlab.exercises import lab_06_quorum_queues as lab06
+from brokerlab.course import checks
+from brokerlab.exercises import lab_06_quorum_queues_node_failure as lab06
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
@@ -46,6 +46,6 @@ def test_rejects_a_non_durable_quorum_queue_with_the_brokers_reason(lab):
 
 
 def test_accepts_the_reference(lab):
-    reference = checks.load_solution("06_quorum_queues_node_failure")
+    reference = checks.load_solution("lab_06_quorum_queues_node_failure")
     result = lab06.check_survives_node_loss(reference.declare_queue, lab)
     assert result.passed, result

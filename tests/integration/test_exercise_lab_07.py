@@ -2,8 +2,8 @@
 
 import pytest
 
-from brokerlab import checks
-from brokerlab.exercises import lab_07_poison_messages as lab07
+from brokerlab.course import checks
+from brokerlab.exercises import lab_07_poison_messages_dlq as lab07
 
 pytestmark = pytest.mark.integration
 
@@ -57,6 +57,6 @@ def test_rejects_an_off_by_one_limit(brokers):
 
 
 def test_accepts_the_reference(brokers):
-    reference = checks.load_solution("07_poison_messages_dlq")
+    reference = checks.load_solution("lab_07_poison_messages_dlq")
     result = lab07.check_dead_lettering(reference.setup_queues, brokers)
     assert result.passed, result

@@ -12,11 +12,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from brokerlab import processes
-from brokerlab.brokers import native
+from brokerlab.brokers import native, processes
+from brokerlab.brokers.ports import is_free
+from brokerlab.brokers.processes import wait_until
 from brokerlab.errors import BrokerlabError
-from brokerlab.ports import is_free
-from brokerlab.processes import wait_until
 
 pytestmark = pytest.mark.integration
 OFFSET = 1000  # Kafka 10092, AMQP 6672, management 16672: clear of the course's own brokers

@@ -11,7 +11,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from brokerlab import metrics
+from brokerlab.observe import metrics
 
 pytestmark = pytest.mark.integration
 

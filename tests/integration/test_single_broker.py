@@ -13,7 +13,7 @@ import pytest
 import requests
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from brokerlab.roundtrip import kafka_roundtrip, rabbitmq_roundtrip
+from brokerlab.brokers.roundtrip import kafka_roundtrip, rabbitmq_roundtrip
 from brokerlab.settings import ns
 
 pytestmark = pytest.mark.integration

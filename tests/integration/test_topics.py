@@ -6,8 +6,9 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from brokerlab import ns, topics
+from brokerlab import ns
 from brokerlab.errors import BrokerlabError
+from brokerlab.observe import topics
 
 pytestmark = pytest.mark.integration
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from brokerlab import logdir, timeline
 from brokerlab.errors import BrokerlabError
+from brokerlab.observe import logdir, timeline
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -3,10 +3,11 @@ validation — none of them needs a broker."""
 
 import pytest
 
-from brokerlab import cli, maven
+from brokerlab import cli
 from brokerlab.bench import jars, mode
 from brokerlab.bench.experiments import Bench
 from brokerlab.bench.widgets import RerunPanel
+from brokerlab.brokers import maven
 from brokerlab.errors import BrokerlabError
 from brokerlab.settings import Endpoints
 

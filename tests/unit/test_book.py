@@ -34,7 +34,7 @@ def test_book_pages_keep_outputs_and_the_index_names_the_failure(tmp_path, capsy
 
 
 def test_book_refuses_what_is_not_a_notebook(tmp_path):
-    from brokerlab import book
+    from brokerlab.course import book
 
     with pytest.raises(BrokerlabError, match="Not a notebook"):
         book.build([tmp_path / "missing.ipynb"], tmp_path / "book")

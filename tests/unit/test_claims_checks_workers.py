@@ -1,15 +1,19 @@
 """The claims registry, exercise progress and worker processes (no broker needed)."""
 
+import importlib
 import json
 import os
+import pkgutil
 import re
 import time
 from pathlib import Path
 
 import pytest
 
-from brokerlab import checks, claims, workers
+from brokerlab import exercises
+from brokerlab.course import checks, claims
 from brokerlab.errors import BrokerlabError
+from brokerlab.observe import workers
 
 
 @pytest.fixture(autouse=True)
@@ -129,8 +133,34 @@ def test_load_solution_errors_clearly():
 
 
 def test_failure_labs_refuse_a_shared_cluster(monkeypatch):
-    from brokerlab.cluster import Cluster
+    from brokerlab.brokers.cluster import Cluster
 
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "shared.example:9092")
     with pytest.raises(BrokerlabError, match="shared cluster"):
         Cluster()
+
+
+def test_progress_under_the_old_exercise_ids_is_migrated_once_and_merged():
+    path = checks._progress_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "02_consumer_lag": {"passed": True, "last_result": True, "attempts": 2, "updated_at": 10.0},
+        "lab01-consumers-needed": {"passed": False, "last_result": False, "attempts": 1,
+                                   "updated_at": 20.0},
+        "lab_01_consumer_lag": {"passed": False, "last_result": False, "attempts": 3,
+                                "updated_at": 30.0},
+    }))
+    migrated = checks.progress()
+    assert set(migrated) == {"lesson_02_consumer_lag", "lab_01_consumer_lag"}
+    assert migrated["lesson_02_consumer_lag"]["passed"] is True
+    assert migrated["lab_01_consumer_lag"] == {"passed": False, "last_result": False, "attempts": 4,
+                                               "updated_at": 30.0}
+    assert json.loads(path.read_text()) == migrated  # written back: the old ids are gone for good
+
+
+def test_every_exercise_id_is_its_module_name():
+    for info in pkgutil.iter_modules(exercises.__path__):
+        if info.name.startswith(("lesson_", "lab_")):
+            module = importlib.import_module(f"brokerlab.exercises.{info.name}")
+            assert info.name == module.EXERCISE
+    assert set(checks.RENAMED.values()) <= {i.name for i in pkgutil.iter_modules(exercises.__path__)}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from brokerlab import claims, decide
+from brokerlab.course import claims, decide
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "08_the_verdict.ipynb"

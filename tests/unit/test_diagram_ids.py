@@ -7,7 +7,7 @@ import re
 import IPython.display
 import pytest
 
-from brokerlab import diagrams
+from brokerlab.observe import diagrams
 
 VALID_ID = re.compile(r"^[A-Za-z0-9_]+$")
 # A node line: id followed by a shape opener and a quoted label, e.g. queue_x_1a2b3c[("…")]

@@ -270,7 +270,7 @@ def test_up_when_already_up_starts_nothing(engine_up: None, monkeypatch: pytest.
 @pytest.mark.parametrize("cluster", [False, True])
 def test_up_starts_waits_and_proves_round_trips(cluster: bool, engine_up: None,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from brokerlab import roundtrip
+    from brokerlab.brokers import roundtrip
 
     backend = compose.ComposeBackend(cluster=cluster)
     fake = FakeCompose("")

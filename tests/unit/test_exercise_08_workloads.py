@@ -5,10 +5,10 @@ No broker: the exercise is about reading requirements; the checker runs the deci
 
 import copy
 
-from brokerlab import checks
-from brokerlab.exercises.verdict_workloads import EXERCISE, SCENARIOS, brief, check_workloads
+from brokerlab.course import checks
+from brokerlab.exercises.lesson_08_workloads import EXERCISE, SCENARIOS, brief, check_workloads
 
-reference = checks.load_solution("08_workloads")
+reference = checks.load_solution("lesson_08_workloads")
 
 
 def with_change(scenario, **answers):

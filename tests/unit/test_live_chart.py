@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from brokerlab.errors import BrokerlabError
-from brokerlab.live import LiveChart
+from brokerlab.observe.live import LiveChart
 
 
 def test_watch_stops_when_the_condition_holds():

@@ -7,9 +7,9 @@ import sys
 import psutil
 import pytest
 
-from brokerlab import processes
+from brokerlab.brokers import processes
+from brokerlab.brokers.ports import is_free, is_open, require_free
 from brokerlab.errors import BrokerlabError
-from brokerlab.ports import is_free, is_open, require_free
 
 IGNORE_TERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
 
@@ -110,7 +110,7 @@ def test_stop_all_resumes_a_frozen_process_so_it_can_shut_down(tmp_path):
 
 
 def test_a_tool_dies_with_its_parent(tmp_path):
-    script = ("import subprocess, sys; from brokerlab import processes; "
+    script = ("import subprocess, sys; from brokerlab.brokers import processes; "
               "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], "
               "preexec_fn=processes.die_with_parent); print(p.pid, flush=True); "
               "import time; time.sleep(60)")

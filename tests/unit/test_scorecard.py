@@ -4,7 +4,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from brokerlab import claims, scorecard
+from brokerlab.course import claims, scorecard
 
 
 def test_fresh_machine_every_claim_says_what_to_run():

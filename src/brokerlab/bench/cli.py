@@ -9,7 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from brokerlab import maven, settings
+from brokerlab import settings
+from brokerlab.brokers import maven
 
 
 def _bench(args: argparse.Namespace):  # type: ignore[no-untyped-def]

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 
 import requests
 
-from brokerlab import maven, settings
+from brokerlab import settings
 from brokerlab.bench import machine, runner, topology
 from brokerlab.bench.mode import Mode, current
 from brokerlab.bench.procs import Window
 from brokerlab.bench.results import ConfigResult, Experiment, spread
 from brokerlab.bench.workload import Workload, ladder
+from brokerlab.brokers import maven
 from brokerlab.errors import BrokerlabError
 from brokerlab.settings import Endpoints
 

@@ -2,15 +2,15 @@
 
 Kafka's ``ProducerPerformance`` / ``ConsumerPerformance`` are already in the broker's jar cache;
 PerfTest has its own manifest, ``brokers/perftest/pom.xml``. Both resolve through
-:mod:`brokerlab.maven`, once, with no network afterwards.
+:mod:`brokerlab.brokers.maven`, once, with no network afterwards.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from brokerlab import maven, settings
-from brokerlab.brokers import kafka_native
+from brokerlab import settings
+from brokerlab.brokers import kafka_native, maven
 
 # A small client JVM: the tools are clients, the brokers need the memory more.
 TOOL_JVM_OPTIONS = ["-Xms64m", "-Xmx384m", "-XX:+UseSerialGC", "-Djava.awt.headless=true"]

@@ -17,9 +17,9 @@ import statistics
 import subprocess
 import time
 
-from brokerlab import processes
 from brokerlab.bench import jars
 from brokerlab.bench.cpu import CpuReport, CpuSampler
+from brokerlab.brokers import processes
 from brokerlab.errors import BrokerlabError
 from brokerlab.settings import Endpoints
 

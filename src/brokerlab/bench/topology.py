@@ -12,10 +12,11 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.error import KafkaError
 
-from brokerlab import cleanup, topics
 from brokerlab.bench.rabbit_load import connection_parameters
 from brokerlab.bench.workload import Workload
+from brokerlab.brokers import cleanup
 from brokerlab.errors import BrokerlabError
+from brokerlab.observe import topics
 from brokerlab.settings import Endpoints, ns
 
 FIX = "Check the brokers: `brokerlab status` (start them: `brokerlab up`)."

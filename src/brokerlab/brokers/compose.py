@@ -22,8 +22,8 @@ import requests
 from brokerlab import settings
 from brokerlab.brokers import files
 from brokerlab.brokers.native import UpReport, rabbit_version
+from brokerlab.brokers.ports import is_free, is_open
 from brokerlab.errors import BrokerlabError
-from brokerlab.ports import is_free, is_open
 
 PROJECT = "systems-of-power"  # the `name:` of docker-compose.yml (tests check they agree)
 NO_ENGINE_FIX = ("Start Docker Desktop / the docker service, or use the native backend: "
@@ -261,7 +261,7 @@ class ComposeBackend:
         return report
 
     def _kafka_ready(self, t0: float) -> float:
-        from brokerlab.roundtrip import kafka_roundtrip
+        from brokerlab.brokers.roundtrip import kafka_roundtrip
 
         if self.cluster:
             _wait_for(self._kafka_brokers_registered, 60,
@@ -270,7 +270,7 @@ class ComposeBackend:
         return time.monotonic() - t0
 
     def _rabbit_ready(self, t0: float) -> float:
-        from brokerlab.roundtrip import rabbitmq_roundtrip
+        from brokerlab.brokers.roundtrip import rabbitmq_roundtrip
 
         if self.cluster:
             _wait_for(self._rabbit_cluster_formed, 90,
@@ -377,7 +377,7 @@ def _image_tag(row: dict | None) -> str | None:
 
 
 def _pinned_kafka() -> str | None:
-    from brokerlab import maven
+    from brokerlab.brokers import maven
 
     try:
         return maven.KAFKA.version()

@@ -109,7 +109,7 @@ def _tar(path: str, content: bytes) -> bytes:
 
 def _wait_kafka(container: DockerContainer, bootstrap: str, timeout: float) -> None:
     """Until a produce/consume round trip passes; fail early if the container exits."""
-    from brokerlab.roundtrip import kafka_roundtrip
+    from brokerlab.brokers.roundtrip import kafka_roundtrip
 
     deadline = time.monotonic() + timeout
     while True:
@@ -149,7 +149,7 @@ def _rabbitmq_container() -> DockerContainer:
 
 def _wait_rabbitmq(amqp_url: str, management_url: str, timeout: float) -> None:
     """Until the management API answers and a publish/get round trip passes."""
-    from brokerlab.roundtrip import rabbitmq_roundtrip
+    from brokerlab.brokers.roundtrip import rabbitmq_roundtrip
 
     deadline = time.monotonic() + timeout
     while True:

@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 
 from brokerlab.brokers.native import UpReport, rabbit_version
+from brokerlab.brokers.roundtrip import kafka_roundtrip, rabbitmq_roundtrip
 from brokerlab.errors import BrokerlabError
-from brokerlab.roundtrip import kafka_roundtrip, rabbitmq_roundtrip
 from brokerlab.settings import Endpoints, endpoints
 
 

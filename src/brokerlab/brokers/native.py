@@ -22,14 +22,14 @@ import psutil
 import requests
 from confluent_kafka.admin import AdminClient
 
-from brokerlab import maven, processes, settings
-from brokerlab.brokers import files, kafka_native, rabbitmq_native
+from brokerlab import settings
+from brokerlab.brokers import files, kafka_native, maven, processes, rabbitmq_native
 from brokerlab.brokers.kafka_native import KafkaNode, KafkaSettings
 from brokerlab.brokers.node import BrokerNode, running
+from brokerlab.brokers.ports import require_free
 from brokerlab.brokers.rabbitmq_native import RabbitNode, RabbitPorts
+from brokerlab.brokers.roundtrip import kafka_roundtrip, rabbitmq_roundtrip
 from brokerlab.errors import BrokerlabError
-from brokerlab.ports import require_free
-from brokerlab.roundtrip import kafka_roundtrip, rabbitmq_roundtrip
 
 MAX_PORT_OFFSET = 3900  # keeps the highest port (STOMP, 61613) under 65536
 START_TIMEOUT = 90.0  # seconds a node may take to open its port on a slow machine

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import psutil
 
-from brokerlab import processes
+from brokerlab.brokers import processes
+from brokerlab.brokers.ports import is_open
 from brokerlab.errors import BrokerlabError
-from brokerlab.ports import is_open
 
 
 class BrokerNode(ABC):

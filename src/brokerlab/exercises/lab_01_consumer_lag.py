@@ -9,7 +9,7 @@ partitions; members beyond the partition count get nothing and sit idle.
 
 The checker judges the answer on several scenarios by that arithmetic (each mistake gets its own
 hint), then runs the learner's group size for one scenario LIVE: it starts that many consumer
-processes (``brokerlab.workers``) that each take a fixed time per record, waits until the group
+processes (``brokerlab.observe.workers``) that each take a fixed time per record, waits until the group
 coordinator has settled the assignment (and counts the members it left without a partition), then
 writes the backlog and measures how long the group takes to process it, confirmed by the broker's
 own lag numbers.
@@ -29,14 +29,15 @@ from typing import Any
 from confluent_kafka import Consumer, ConsumerGroupState, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from brokerlab import cleanup, metrics, workers
-from brokerlab.checks import CheckResult, Feedback
+from brokerlab.brokers import cleanup
+from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
 from brokerlab.exercises import kafka_records
 from brokerlab.exercises.kafka_records import Record
+from brokerlab.observe import metrics, workers
 from brokerlab.settings import Endpoints, endpoints, ns
 
-EXERCISE = "lab01-consumers-needed"
+EXERCISE = "lab_01_consumer_lag"
 FIX = "Check the brokers with `brokerlab status` (start them with `brokerlab up`), then run the cell again."
 SLACK = 3.0  # seconds the live run may exceed the deadline (scheduling on a busy machine)
 JOIN_TIMEOUT = 20.0  # seconds for the live group to settle before the backlog is written

@@ -32,14 +32,14 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from brokerlab import cleanup
-from brokerlab.checks import CheckResult, Feedback
+from brokerlab.brokers import cleanup
+from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
 from brokerlab.exercises import kafka_records
 from brokerlab.exercises.kafka_records import Record
 from brokerlab.settings import Endpoints, endpoints, ns
 
-EXERCISE = "lab02-rewind-group"
+EXERCISE = "lab_02_offset_management"
 FIX = "Check the brokers with `brokerlab status` (start them with `brokerlab up`), then run the cell again."
 # (records, timestamp of the first one in ms after base) per partition; one record per second.
 LAYOUT: tuple[tuple[int, int], ...] = ((10, 0), (10, 500), (5, 0))

@@ -31,12 +31,12 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from brokerlab.checks import CheckResult, Feedback
-from brokerlab.cluster import Cluster
+from brokerlab.brokers.cluster import Cluster
+from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
 from brokerlab.settings import ns
 
-EXERCISE = "lab03-reliable-producer"
+EXERCISE = "lab_03_acks_and_replication"
 FIX = "Check the cluster with `brokerlab cluster status`; repair it with `brokerlab cluster up`."
 PRODUCE_SECONDS = 6.0  # the producer runs this long
 KILL_AFTER = 2.0  # seconds into producing, the leader is killed

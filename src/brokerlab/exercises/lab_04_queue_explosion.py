@@ -27,10 +27,10 @@ import requests
 from pika.exceptions import AMQPError, NackError
 
 from brokerlab import settings
-from brokerlab.checks import CheckResult, Feedback
+from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.settings import Endpoints, amqp_parameters
 
-EXERCISE = "lab04-bounded-queue"
+EXERCISE = "lab_04_queue_explosion"
 MAX_READY = 100  # ready messages the queue may hold
 MAX_PREFETCH = 10  # unacknowledged messages the consumer may hold
 MESSAGES = 400  # the load: published as fast as confirms come back (a few hundred per second)

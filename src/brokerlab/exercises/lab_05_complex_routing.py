@@ -21,11 +21,12 @@ from typing import Any
 import pika
 from pika.exceptions import AMQPError, ChannelClosedByBroker, NackError, UnroutableError
 
-from brokerlab import cleanup, settings
-from brokerlab.checks import CheckResult, Feedback
+from brokerlab import settings
+from brokerlab.brokers import cleanup
+from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.settings import Endpoints, amqp_parameters
 
-EXERCISE = "lab05-exact-routing"
+EXERCISE = "lab_05_complex_routing"
 QUEUE_KEYS = ("billing", "shipping_eu", "shipping_us", "audit", "unrouted")
 # routing key -> the queues (keys of names["queues"]) it must land in, exactly once each
 ROUTES: dict[str, tuple[str, ...]] = {

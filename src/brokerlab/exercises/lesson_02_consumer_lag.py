@@ -24,14 +24,14 @@ from typing import Any
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from brokerlab import cleanup
-from brokerlab.checks import CheckResult, Feedback
+from brokerlab.brokers import cleanup
+from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
 from brokerlab.exercises import kafka_records
 from brokerlab.exercises.kafka_records import Record
 from brokerlab.settings import Endpoints, endpoints, ns
 
-EXERCISE = "02_consumer_lag"
+EXERCISE = "lesson_02_consumer_lag"
 OFFSET_INVALID = -1001  # what committed() and position() return when there is no offset
 FIX = "Check the brokers with `brokerlab status` (start them with `brokerlab up`), then run the cell again."
 

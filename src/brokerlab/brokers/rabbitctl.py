@@ -5,7 +5,7 @@ For those the labs call the CLI that ships with RabbitMQ, with the node's own en
 (``HOME`` holds its Erlang cookie, ``ERL_EPMD_PORT`` points at the course's private epmd), exactly
 as an operator would on a server:
 
-    from brokerlab import rabbitctl
+    from brokerlab.brokers import rabbitctl
     from brokerlab.brokers import native
     node = native.single().rabbit[0]
     rabbitctl.set_memory_watermark(node, 200 * 2**20)   # bytes, absolute

@@ -1,6 +1,6 @@
 """The 3-node Kafka and RabbitMQ clusters of the failure labs, with handles on each node.
 
-    from brokerlab.cluster import Cluster
+    from brokerlab.brokers.cluster import Cluster
     lab = Cluster()                      # the native cluster (``brokerlab cluster up``)
     leader = lab.kafka_leader("orders")  # a KafkaNode: .kill() .pause() .resume() .restart()
     lab.quorum_leader("payments").kill() # a RabbitNode
@@ -17,12 +17,13 @@ import requests
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, PartitionMetadata
 
-from brokerlab import settings, topics
+from brokerlab import settings
 from brokerlab.brokers import native
 from brokerlab.brokers.kafka_native import KafkaNode
 from brokerlab.brokers.node import BrokerNode
 from brokerlab.brokers.rabbitmq_native import RabbitNode
 from brokerlab.errors import BrokerlabError
+from brokerlab.observe import topics
 
 AUTH = ("guest", "guest")
 NodeT = TypeVar("NodeT", bound=BrokerNode)

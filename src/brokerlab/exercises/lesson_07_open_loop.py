@@ -25,11 +25,11 @@ from typing import Any
 
 import pika
 
-from brokerlab.checks import CheckResult, Feedback
+from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
 from brokerlab.settings import Endpoints, amqp_parameters, endpoints, ns
 
-EXERCISE = "07_open_loop"
+EXERCISE = "lesson_07_open_loop"
 RATE = 500
 COUNT = 300
 STALL_AT = 60

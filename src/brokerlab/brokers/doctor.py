@@ -8,10 +8,10 @@ from pathlib import Path
 
 import psutil
 
-from brokerlab import maven, settings
-from brokerlab.brokers import kafka_native, native, rabbitmq_native
+from brokerlab import settings
+from brokerlab.brokers import kafka_native, maven, native, rabbitmq_native
+from brokerlab.brokers.ports import is_free
 from brokerlab.errors import BrokerlabError
-from brokerlab.ports import is_free
 
 MIN_AVAILABLE_MEMORY = 1536 * 2**20  # single Kafka + RabbitMQ + JupyterLab, with headroom
 MIN_FREE_DISK = 2 * 2**30

@@ -20,11 +20,12 @@ from typing import Any
 import pika
 from pika.exceptions import AMQPError, ChannelClosedByBroker
 
-from brokerlab import cleanup, settings
-from brokerlab.checks import CheckResult, Feedback
+from brokerlab import settings
+from brokerlab.brokers import cleanup
+from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.settings import Endpoints, amqp_parameters
 
-EXERCISE = "lab07-dead-letter-after-n"
+EXERCISE = "lab_07_poison_messages_dlq"
 MAX_DELIVERIES = 3
 GOOD, POISON = 10, 2
 RUN_SECONDS = 8.0

@@ -27,14 +27,15 @@ import pika
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from brokerlab import cleanup, queuestats
-from brokerlab.checks import CheckResult, Feedback
+from brokerlab.brokers import cleanup
+from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
 from brokerlab.exercises import kafka_records
 from brokerlab.exercises.kafka_records import Record
+from brokerlab.observe import queuestats
 from brokerlab.settings import Endpoints, amqp_parameters, endpoints, ns
 
-EXERCISE = "01-leftovers"
+EXERCISE = "lesson_01_leftovers"
 PARTITIONS = 2
 FIX = "Check the brokers with `brokerlab status` and start them with `brokerlab up`."
 

@@ -20,13 +20,13 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from brokerlab import cleanup
 from brokerlab.bench.topology import create_topic
-from brokerlab.checks import CheckResult, Feedback
+from brokerlab.brokers import cleanup
+from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
 from brokerlab.settings import Endpoints, endpoints, ns
 
-EXERCISE = "06_produce_all"
+EXERCISE = "lesson_06_produce_all"
 COUNT = 2000
 LOCAL_QUEUE = 100
 FIX = "Check the brokers with `brokerlab status` (start them with `brokerlab up`), then run the cell again."

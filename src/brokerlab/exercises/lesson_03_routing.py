@@ -17,11 +17,11 @@ from urllib.parse import quote
 import pika
 import requests
 
-from brokerlab import checks
+from brokerlab.course import checks
 from brokerlab.errors import BrokerlabError
 from brokerlab.settings import Endpoints, amqp_parameters, endpoints, ns
 
-EXERCISE = "03-routing"
+EXERCISE = "lesson_03_routing"
 
 #: What each queue must receive (the learner's brief, shown in the notebook).
 RULES: dict[str, str] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from brokerlab.decide.recommendation import Recommendation
+from brokerlab.course.decide.recommendation import Recommendation
 
 COLOURS = {"Kafka": "#37474f", "RabbitMQ": "#ef6c00", "either": "#2e7d32"}
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from brokerlab import claims
-from brokerlab.claims import Result
+from brokerlab.course import claims
+from brokerlab.course.claims import Result
 
 # Each lesson notebook, by its two-digit number, from the claims registry (one source of truth).
 NOTEBOOKS: dict[str, str] = {PurePosixPath(c.tested_in).name[:2]: c.tested_in for c in claims.CLAIMS

@@ -18,13 +18,13 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from brokerlab import cleanup
-from brokerlab.checks import CheckResult, Feedback
+from brokerlab.brokers import cleanup
+from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
 from brokerlab.settings import Endpoints, ns
 from brokerlab.settings import endpoints as current_endpoints
 
-EXERCISE = "05-replay-from"
+EXERCISE = "lesson_05_replay_from"
 PARTITIONS = 3
 RECORDS_PER_PARTITION = 20
 # (partition, offset, n): a slice in the middle of a partition that is not partition 0, then another.

@@ -2,7 +2,7 @@
 
 The learner writes ``describe_workloads() -> dict[str, dict]``: for each scenario of
 :data:`SCENARIOS`, the answers the decision helper asks for (the keys of
-``brokerlab.decide.QUESTIONS``), exactly as they would type them into the form. The checker
+``brokerlab.course.decide.QUESTIONS``), exactly as they would type them into the form. The checker
 validates them with ``decide.parse_workload`` (an invalid value becomes the helper's own
 message), compares every answer with what the scenario says, explaining each difference, and
 checks that the helper then recommends what the scenario calls for. No broker is involved: the
@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from brokerlab import decide
-from brokerlab.checks import CheckResult, Feedback
+from brokerlab.course import decide
+from brokerlab.course.checks import CheckResult, Feedback
 
-EXERCISE = "08-workloads"
+EXERCISE = "lesson_08_workloads"
 
 
 @dataclass(frozen=True)

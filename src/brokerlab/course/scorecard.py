@@ -1,6 +1,6 @@
 """The scorecard of notebook 08: every claim of the article next to the learner's own verdict.
 
-One row per claim of :data:`brokerlab.claims.CLAIMS`, in the registry's order, with the verdict and
+One row per claim of :data:`brokerlab.course.claims.CLAIMS`, in the registry's order, with the verdict and
 evidence that lessons 01–07 and labs 01–07 recorded into the learner's progress dir (``claims.results()``).
 A claim nobody measured yet says exactly what to run. Rendering only: nothing here measures.
 """
@@ -14,8 +14,8 @@ from html import escape
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
 
-from brokerlab import claims
-from brokerlab.claims import Claim, Result
+from brokerlab.course import claims
+from brokerlab.course.claims import Claim, Result
 
 NOT_MEASURED = "not measured"
 #: Every state a row can be in, in display order.

@@ -23,17 +23,28 @@ otherwise what the course shows, marked as not measured.
 The package also holds the article's own decision flowchart (:data:`ARTICLE_CHART`, as written)
 and :func:`flowchart_problems`, which finds what is broken in a simple Mermaid flowchart.
 
-One job per module: :mod:`~brokerlab.decide.workload` (the questions, the answers validated),
-:mod:`~brokerlab.decide.evidence` (recorded measurements, else the course's facts),
-:mod:`~brokerlab.decide.recommendation` (the walk and its reasons), :mod:`~brokerlab.decide.render`
-(text and HTML) and :mod:`~brokerlab.decide.flowchart` (the two charts and their checks).
+One job per module: ``workload`` (the questions, the answers validated), ``evidence`` (recorded
+measurements, else the course's facts), ``recommendation`` (the walk and its reasons), ``render``
+(text and HTML) and ``flowchart`` (the two charts and their checks).
 """
 
-from brokerlab.decide.evidence import NOTEBOOKS, PUBLISHED_CEILINGS, cite, latency_p99, throughput_ceilings
-from brokerlab.decide.flowchart import ARTICLE_CHART, FIXED_CHART, flowchart_problems, outcomes, parse_chart
-from brokerlab.decide.recommendation import Recommendation, recommend
-from brokerlab.decide.render import render_html, render_text
-from brokerlab.decide.workload import (
+from brokerlab.course.decide.evidence import (
+    NOTEBOOKS,
+    PUBLISHED_CEILINGS,
+    cite,
+    latency_p99,
+    throughput_ceilings,
+)
+from brokerlab.course.decide.flowchart import (
+    ARTICLE_CHART,
+    FIXED_CHART,
+    flowchart_problems,
+    outcomes,
+    parse_chart,
+)
+from brokerlab.course.decide.recommendation import Recommendation, recommend
+from brokerlab.course.decide.render import render_html, render_text
+from brokerlab.course.decide.workload import (
     ORDERING,
     PROTOCOLS,
     QUESTIONS,

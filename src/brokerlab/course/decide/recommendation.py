@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from brokerlab.claims import Result
-from brokerlab.decide.evidence import _format_value, cite, latency_p99, notebook, throughput_ceilings
-from brokerlab.decide.workload import QUESTIONS, Workload
+from brokerlab.course.claims import Result
+from brokerlab.course.decide.evidence import _format_value, cite, latency_p99, notebook, throughput_ceilings
+from brokerlab.course.decide.workload import QUESTIONS, Workload
 
 #: Plan for at most this fraction of a measured ceiling: peaks, retries and consumers need room.
 HEADROOM = 0.5

@@ -94,16 +94,58 @@ class Feedback:
         return result
 
 
+# Exercise ids before they were named after their module (``lesson_NN_<slug>``, ``lab_NN_<slug>``).
+RENAMED = {
+    "01-leftovers": "lesson_01_leftovers", "02_consumer_lag": "lesson_02_consumer_lag",
+    "03-routing": "lesson_03_routing", "04-idempotent-consumer": "lesson_04_idempotent_consumer",
+    "05-replay-from": "lesson_05_replay_from", "06_produce_all": "lesson_06_produce_all",
+    "07_open_loop": "lesson_07_open_loop", "08-workloads": "lesson_08_workloads",
+    "lab01-consumers-needed": "lab_01_consumer_lag", "lab02-rewind-group": "lab_02_offset_management",
+    "lab03-reliable-producer": "lab_03_acks_and_replication", "lab04-bounded-queue": "lab_04_queue_explosion",
+    "lab05-exact-routing": "lab_05_complex_routing",
+    "lab06-survives-a-node": "lab_06_quorum_queues_node_failure",
+    "lab07-dead-letter-after-n": "lab_07_poison_messages_dlq",
+}
+
+
 def _progress_path() -> Path:
     return settings.progress_dir() / "exercises.json"
 
 
 def progress() -> dict[str, dict]:
-    """Every exercise attempted on this machine: passed or not, and when."""
+    """Every exercise attempted on this machine: passed or not, and when.
+
+    A file written under the old exercise ids is migrated in place: each old entry is merged into
+    its new id (passed if either passed, attempts added, the latest result kept)."""
     try:
-        return json.loads(_progress_path().read_text())
+        data = json.loads(_progress_path().read_text())
     except (OSError, ValueError):
         return {}
+    if any(old in data for old in RENAMED):
+        data = _migrate(data)
+        _write_progress(data)
+    return data
+
+
+def _migrate(data: dict[str, dict]) -> dict[str, dict]:
+    merged: dict[str, dict] = {}
+    for exercise, entry in sorted(data.items(), key=lambda kv: kv[1].get("updated_at", 0)):
+        new_id = RENAMED.get(exercise, exercise)
+        earlier = merged.get(new_id)
+        if earlier is None:
+            merged[new_id] = dict(entry)
+            continue
+        merged[new_id] = {**entry, "passed": bool(entry.get("passed") or earlier.get("passed")),
+                          "attempts": entry.get("attempts", 0) + earlier.get("attempts", 0)}
+    return merged
+
+
+def _write_progress(data: dict[str, dict]) -> None:
+    path = _progress_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    tmp.replace(path)
 
 
 def _record_progress(exercise: str, passed: bool) -> None:
@@ -112,11 +154,7 @@ def _record_progress(exercise: str, passed: bool) -> None:
     data[exercise] = {"passed": passed or previous.get("passed", False),
                       "last_result": passed, "attempts": previous.get("attempts", 0) + 1,
                       "updated_at": time.time()}
-    path = _progress_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    tmp.replace(path)
+    _write_progress(data)
 
 
 def load_solution(name: str) -> ModuleType:

@@ -4,7 +4,7 @@ A lesson records what happened and when — ``trace.step("Producer", "Broker", "
 with ``t`` from ``time.time()`` (or a broker's own timestamp) — and :meth:`Trace.mermaid` turns
 the record into Mermaid ``sequenceDiagram`` source, every arrow labelled with its time since
 the trace's zero (a chosen moment, or the first step). The source is built with mermaid-py's
-offline builder classes; show it with ``brokerlab.diagrams.show``.
+offline builder classes; show it with ``brokerlab.observe.diagrams.show``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from mermaid.sequence import Link, Note, NotePosition, Participant, SequenceDiagram
 
-from brokerlab.diagrams import label
 from brokerlab.errors import BrokerlabError
+from brokerlab.observe.diagrams import label
 
 
 @dataclass(frozen=True)

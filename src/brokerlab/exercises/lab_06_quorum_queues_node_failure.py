@@ -20,14 +20,15 @@ import pika
 import requests
 from pika.exceptions import AMQPError
 
-from brokerlab import settings, workers
+from brokerlab import settings
+from brokerlab.brokers.cluster import AUTH, Cluster
 from brokerlab.brokers.rabbitmq_native import RabbitNode
-from brokerlab.checks import CheckResult, Feedback
-from brokerlab.cluster import AUTH, Cluster
+from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
+from brokerlab.observe import workers
 from brokerlab.settings import amqp_parameters
 
-EXERCISE = "lab06-survives-a-node"
+EXERCISE = "lab_06_quorum_queues_node_failure"
 MESSAGES = 50
 CONSUME_TIMEOUT = 15.0
 HEALTHY_TIMEOUT = 90.0

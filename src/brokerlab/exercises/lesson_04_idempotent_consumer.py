@@ -30,11 +30,12 @@ from typing import Any
 
 import pika
 
-from brokerlab import checks, workers
+from brokerlab.course import checks
 from brokerlab.errors import BrokerlabError
+from brokerlab.observe import workers
 from brokerlab.settings import Endpoints, amqp_parameters, endpoints, ns
 
-EXERCISE = "04-idempotent-consumer"
+EXERCISE = "lesson_04_idempotent_consumer"
 PREFETCH = 5
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS payments (message_id TEXT, account TEXT, amount INTEGER);
