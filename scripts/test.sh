@@ -32,6 +32,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A demonstration that did not show fails the suite (a learner gets an explanation instead).
+export BROKERLAB_STRICT=1
 # Benchmarks run their CI-sized variant (same code paths, shorter runs) unless told otherwise.
 export BROKERLAB_BENCH_MODE="${BROKERLAB_BENCH_MODE:-quick}"
 

@@ -130,13 +130,20 @@ def cmd_book(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def cmd_progress(_: argparse.Namespace) -> int:
-    done = checks.progress()
-    print("Exercises:" if done else "Exercises: none attempted yet.")
-    for name, info in sorted(done.items()):
-        state = "passed" if info["passed"] else "not yet"
-        print(f"  {name:40s} {state:8s} ({info['attempts']} attempt(s))")
+def cmd_progress(args: argparse.Namespace) -> int:
+    rows = checks.status_report()
     measured = claims.results()
+    if args.json:
+        print(json.dumps({"exercises": rows,
+                          "claims": {c.id: measured[c.id].verdict if c.id in measured else None
+                                     for c in claims.CLAIMS}}, indent=2))
+        return 0
+    for status in ("passed", "attempted, not passed", "not attempted"):
+        group = [r for r in rows if r["status"] == status]
+        print(f"{status.capitalize()} ({len(group)}):")
+        for r in group:
+            tries = f" ({r['attempts']} attempt(s))" if r["attempts"] else ""
+            print(f"  {r['exercise']}{tries}")
     print(f"The article's claims: {len(measured)} of {len(claims.CLAIMS)} measured on this machine.")
     for c in claims.CLAIMS:
         result = measured.get(c.id)
@@ -200,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port-offset", type=int, default=None)
     p.set_defaults(func=cmd_doctor)
     p = sub.add_parser("progress", help="exercises passed and the article's claims you measured")
+    p.add_argument("--json", action="store_true", help="one record per exercise, for a class dashboard")
     p.set_defaults(func=cmd_progress)
     p = sub.add_parser("reset", help="delete every topic, group, queue and exchange the course made")
     p.add_argument("--yes", action="store_true", help="really delete (default: show what would go)")

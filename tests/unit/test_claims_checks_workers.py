@@ -62,6 +62,39 @@ def test_feedback_passes_only_when_every_expectation_holds():
     fb.expect(True, "fine", "x")
     assert fb.result().passed
     assert checks.progress()["ex1"] == {**checks.progress()["ex1"], "passed": True, "attempts": 2}
+    assert [h["passed"] for h in checks.progress()["ex1"]["history"]] == [False, True]
+
+
+def test_progress_keeps_the_latest_result_not_the_best_one():
+    for outcome in (True, False):
+        fb = checks.Feedback("ex-latest")
+        fb.expect(outcome, "fine", "hint")
+        fb.result()
+    entry = checks.progress()["ex-latest"]
+    assert entry["passed"] is False and entry["attempts"] == 2
+    assert [h["passed"] for h in entry["history"]] == [True, False]
+
+
+def test_a_reference_solution_never_counts_as_the_learners_progress(tmp_path, monkeypatch):
+    (tmp_path / "notebooks" / "solutions").mkdir(parents=True)
+    (tmp_path / "notebooks" / "solutions" / "lesson_99_demo.py").write_text(
+        "def answer():\n    return 42\n")
+    monkeypatch.setattr(checks.settings, "project_root", lambda: tmp_path)
+    reference = checks.load_solution("lesson_99_demo")
+    fb = checks.Feedback("lesson_99_demo")  # a checker that forgot record=False
+    ok, value = fb.call(reference.answer)
+    fb.expect(ok and value == 42, "right", "wrong")
+    assert fb.result().passed
+    assert "lesson_99_demo" not in checks.progress()
+
+    def learners_answer():
+        return 42
+
+    fb = checks.Feedback("lesson_99_demo")
+    ok, value = fb.call(learners_answer)
+    fb.expect(ok and value == 42, "right", "wrong")
+    fb.result()
+    assert checks.progress()["lesson_99_demo"]["passed"] is True
 
 
 def test_reference_runs_do_not_count_as_the_learners_progress():
@@ -154,7 +187,7 @@ def test_progress_under_the_old_exercise_ids_is_migrated_once_and_merged():
     assert set(migrated) == {"lesson_02_consumer_lag", "lab_01_consumer_lag"}
     assert migrated["lesson_02_consumer_lag"]["passed"] is True
     assert migrated["lab_01_consumer_lag"] == {"passed": False, "last_result": False, "attempts": 4,
-                                               "updated_at": 30.0}
+                                               "history": [], "updated_at": 30.0}
     assert json.loads(path.read_text()) == migrated  # written back: the old ids are gone for good
 
 

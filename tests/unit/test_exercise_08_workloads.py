@@ -30,8 +30,14 @@ def test_reference_passes_and_is_not_recorded():
     assert all(key in brief() for key in SCENARIOS)
 
 
-def test_learner_attempt_is_recorded():
-    check_workloads(reference.describe_workloads)
+def test_learner_attempt_is_recorded_but_the_reference_never_is():
+    check_workloads(reference.describe_workloads)  # the reference itself, even with record=True
+    assert EXERCISE not in checks.progress()
+
+    def learners_answer():
+        return copy.deepcopy(reference.describe_workloads())
+
+    check_workloads(learners_answer)
     assert checks.progress()[EXERCISE]["passed"] is True
 
 

@@ -50,20 +50,28 @@ class Feedback:
         return ok
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
-        """Run the learner's function; NotImplementedError or a crash becomes a hint, not a traceback."""
+        """Run the learner's function; NotImplementedError or a crash becomes a hint, not a traceback.
+
+        A function from a reference solution (loaded by :func:`load_solution`) is checked like any
+        other, but its result is never recorded as the learner's progress."""
+        if is_reference(fn):
+            self.record = False
         try:
             return True, fn(*args, **kwargs)
         except NotImplementedError:
             self.expect(False, "", "Not attempted yet: replace `raise NotImplementedError` with your "
                                    "code and run the cell again.")
         except Exception as exc:  # the learner's code: any failure is feedback
-            self.expect(False, "", f"Your function raised {type(exc).__name__}: {exc}")
+            self.expect(False, "", f"Your function raised {type(exc).__name__}: {exc} — read the "
+                                   "message, fix the line it names, and run the cell again.")
         return False, None
 
     def call_bounded(self, fn: Callable[..., Any], *args: Any, timeout: float,
                      hang_hint: str) -> tuple[bool, Any]:
         """:meth:`call` with a deadline: a learner's function that blocks for ever (an endless poll
         loop, a wait without timeout) becomes the hint ``hang_hint`` instead of a hung cell."""
+        if is_reference(fn):
+            self.record = False
         box: dict[str, Any] = {}
 
         def run() -> None:
@@ -116,7 +124,7 @@ def progress() -> dict[str, dict]:
     """Every exercise attempted on this machine: passed or not, and when.
 
     A file written under the old exercise ids is migrated in place: each old entry is merged into
-    its new id (passed if either passed, attempts added, the latest result kept)."""
+    its new id (attempts added, the latest result kept)."""
     try:
         data = json.loads(_progress_path().read_text())
     except (OSError, ValueError):
@@ -135,8 +143,10 @@ def _migrate(data: dict[str, dict]) -> dict[str, dict]:
         if earlier is None:
             merged[new_id] = dict(entry)
             continue
-        merged[new_id] = {**entry, "passed": bool(entry.get("passed") or earlier.get("passed")),
-                          "attempts": entry.get("attempts", 0) + earlier.get("attempts", 0)}
+        merged[new_id] = {**entry, "attempts": entry.get("attempts", 0) + earlier.get("attempts", 0),
+                          "history": [*earlier.get("history", []), *entry.get("history", [])]}
+    for entry in merged.values():
+        entry["passed"] = bool(entry.get("last_result", entry.get("passed")))
     return merged
 
 
@@ -149,12 +159,53 @@ def _write_progress(data: dict[str, dict]) -> None:
 
 
 def _record_progress(exercise: str, passed: bool) -> None:
+    """Keep the latest result (a later failure un-passes an exercise) and every attempt's outcome."""
     data = progress()
     previous = data.get(exercise, {})
-    data[exercise] = {"passed": passed or previous.get("passed", False),
-                      "last_result": passed, "attempts": previous.get("attempts", 0) + 1,
-                      "updated_at": time.time()}
+    now = time.time()
+    history = [*previous.get("history", []), {"at": now, "passed": passed}]
+    data[exercise] = {"passed": passed, "last_result": passed,
+                      "attempts": previous.get("attempts", 0) + 1,
+                      "history": history, "updated_at": now}
     _write_progress(data)
+
+
+def known_exercises() -> list[str]:
+    """Every exercise and checkpoint the course has, in course order (lessons, then labs)."""
+    import pkgutil
+
+    from brokerlab import exercises
+
+    ids: list[str] = []
+    for info in sorted(pkgutil.iter_modules(exercises.__path__), key=lambda i: i.name):
+        if info.name.startswith(("lesson_", "lab_")):
+            module = importlib.import_module(f"brokerlab.exercises.{info.name}")
+            ids += [cp.id for cp in getattr(module, "CHECKPOINTS", ())]
+            ids.append(module.EXERCISE)
+    return ids
+
+
+def status_report() -> list[dict[str, Any]]:
+    """One record per exercise for the learner or an instructor's dashboard: ``status`` is
+    "passed", "attempted, not passed" or "not attempted", with attempts and the last attempt's time."""
+    done = progress()
+    rows = []
+    for exercise in [*known_exercises(), *sorted(set(done) - set(known_exercises()))]:
+        entry = done.get(exercise)
+        status = ("not attempted" if entry is None
+                  else "passed" if entry.get("passed") else "attempted, not passed")
+        rows.append({"exercise": exercise, "status": status,
+                     "attempts": entry.get("attempts", 0) if entry else 0,
+                     "last_attempt_at": entry.get("updated_at") if entry else None})
+    return rows
+
+
+def is_reference(fn: object) -> bool:
+    """True for a function defined in a reference solution file (see :func:`load_solution`)."""
+    return str(getattr(fn, "__module__", "")).startswith(SOLUTION_MODULE_PREFIX)
+
+
+SOLUTION_MODULE_PREFIX = "brokerlab_solution_"
 
 
 def load_solution(name: str) -> ModuleType:
@@ -163,7 +214,7 @@ def load_solution(name: str) -> ModuleType:
     candidates = [root / d / "solutions" / f"{name}.py" for d in ("notebooks", "labs")] if root else []
     for path in candidates:
         if path.is_file():
-            spec = importlib.util.spec_from_file_location(f"solutions_{name}", path)
+            spec = importlib.util.spec_from_file_location(SOLUTION_MODULE_PREFIX + name, path)
             assert spec and spec.loader
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)

@@ -139,6 +139,23 @@ def record(claim_id: str, verdict: Verdict, summary: str, evidence: dict) -> Res
     return result
 
 
+def judge(claim_id: str, measured: dict, summary: str | dict[str, str], evidence: dict) -> Result:
+    """Compute ``claim_id``'s verdict from ``measured`` by its stated rule, record it and show it.
+
+    ``summary`` is one text, or one text per verdict the rule can give. The card shows the rule,
+    the measurements it read and the verdict it gave."""
+    from brokerlab.course.rules import rule
+
+    decides = rule(claim_id)
+    verdict = decides.verdict(measured)
+    text = summary if isinstance(summary, str) else summary[verdict]
+    evidence = {**evidence, "rule": decides.explain(),
+                "measured for the rule": ", ".join(f"{k}={measured[k]}" for k in decides.needs)}
+    result = record(claim_id, verdict, text, evidence)
+    show(result)
+    return result
+
+
 def show(result: Result) -> None:
     """Display a recorded verdict as a small card in Jupyter (plain text elsewhere)."""
     from html import escape
