@@ -17,39 +17,33 @@ import psutil
 from brokerlab import settings
 from brokerlab.bench import cli as bench_cli
 from brokerlab.brokers import backend_for, cleanup, doctor, maven, processes
+from brokerlab.brokers.backend import Status
 from brokerlab.course import checks, claims
 from brokerlab.errors import BrokerlabError
 
 
-def _print_status(status: dict) -> None:
-    print(f"backend: {status['backend']}  ({status.get('deployment', '')})")
-    if status.get("data_dir"):
-        print(f"data dir: {status['data_dir']}")
-    for key, title, endpoint_keys in (
-        ("kafka", "Kafka", ("bootstrap_servers",)),
-        ("rabbitmq", "RabbitMQ", ("amqp_url", "management_url")),
-    ):
-        info = status[key]
-        orphaned = [n for n in info.get("nodes", []) if n.get("orphans")]
-        state = "UP" if info["up"] else "ORPHAN" if orphaned else "DOWN"
-        version = info.get("version") or "?"
-        rss = info.get("rss_bytes")
-        mem = f", RSS {rss / 2**20:.0f} MiB" if rss else ""
-        print(f"{title:9s} {state:4s}  version {version}{mem}  pids {info.get('pids', [])}")
-        for ek in endpoint_keys:
-            print(f"          {ek}: {info[ek]}")
-        for node in info.get("nodes", []) if len(info.get("nodes", [])) > 1 else []:
-            alive = "alive" if node["alive"] else "down"
-            print(f"          - {node['name']} :{node['port']} {alive} pids {node['pids']}")
-        for node in orphaned:
-            print(f"          ! {node['name']}: running without a record (orphan), pids {node['orphans']}")
-        for node in info.get("nodes", []):
-            if node.get("record", "ok") != "ok":
-                print(f"          ! {node['record']}")
-    for proc in status.get("orphans", []):
+def _print_status(status: Status) -> None:
+    print(f"backend: {status.backend}  ({status.deployment})")
+    if status.data_dir:
+        print(f"data dir: {status.data_dir}")
+    for title, info in (("Kafka", status.kafka), ("RabbitMQ", status.rabbitmq)):
+        state = "UP" if info.up else "ORPHAN" if info.orphaned else "DOWN"
+        mem = f", RSS {info.rss_bytes / 2**20:.0f} MiB" if info.rss_bytes else ""
+        print(f"{title:9s} {state:4s}  version {info.version or '?'}{mem}  pids {info.pids}")
+        for key, value in info.endpoints.items():
+            print(f"          {key}: {value}")
+        for node in info.nodes if len(info.nodes) > 1 else []:
+            print(f"          - {node.name} :{node.port} {'alive' if node.alive else 'down'} "
+                  f"pids {node.pids}")
+        for node in info.orphaned:
+            print(f"          ! {node.name}: running without a record (orphan), pids {node.orphans}")
+        for node in info.nodes:
+            if node.record != "ok":
+                print(f"          ! {node.record}")
+    for proc in status.orphans:
         print(f"orphan    pid {proc['pid']} {proc['name']}: {proc['cmdline'][:100]}")
-    if status.get("orphans"):
-        down = "brokerlab cluster down" if status.get("deployment") == "cluster" else "brokerlab down"
+    if status.orphans:
+        down = "brokerlab cluster down" if status.deployment == "cluster" else "brokerlab down"
         print(f"          → processes of the course run without a record: `{down}` stops them.")
 
 
@@ -78,13 +72,10 @@ def cmd_down(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     status = backend_for(args).status()
     if args.json:
-        print(json.dumps(status, indent=2))
+        print(json.dumps(status.to_json(), indent=2))
     else:
         _print_status(status)
-    orphans = status.get("orphans") or any(
-        n.get("orphans") for key in ("kafka", "rabbitmq") for n in status[key].get("nodes", []))
-    up = status["kafka"]["up"] and status["rabbitmq"]["up"] and not orphans
-    return 0 if up else 3
+    return 0 if status.healthy else 3
 
 
 def cmd_ps(_: argparse.Namespace) -> int:

@@ -29,9 +29,9 @@ def produce_acked(bootstrap: str, topic: str, n: int) -> int:
 
 def test_status_lists_three_nodes_each(lab):
     status = lab.deployment.status()
-    assert status["kafka"]["up"] and status["rabbitmq"]["up"]
-    assert [n["port"] for n in status["kafka"]["nodes"]] == [19092, 19102, 19112]
-    assert [n["port"] for n in status["rabbitmq"]["nodes"]] == [5673, 5674, 5675]
+    assert status.kafka.up and status.rabbitmq.up and status.healthy
+    assert [n.port for n in status.kafka.nodes] == [19092, 19102, 19112]
+    assert [n.port for n in status.rabbitmq.nodes] == [5673, 5674, 5675]
     nodes = requests.get(f"{lab.management_url()}/api/nodes", auth=AUTH, timeout=5).json()
     assert sum(n["running"] for n in nodes) == 3
 

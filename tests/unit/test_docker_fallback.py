@@ -231,8 +231,8 @@ def test_status_has_the_native_shape(fmt: str, engine_up: None, tmp_path: Path,
     rows = ps_rows(backend.services)
     output = json.dumps(rows) if fmt == "array" else "\n".join(json.dumps(r) for r in rows)
     monkeypatch.setattr(backend, "_compose", FakeCompose(output))
-    status = backend.status()
-    native_status = native.single(data=tmp_path).status()  # nothing started: reads files only
+    status = backend.status().to_json()
+    native_status = native.single(data=tmp_path).status().to_json()  # nothing started: reads files
     assert shape(status) == shape(native_status)
     json.dumps(status)  # serialisable as `status --json` prints it
     assert status["backend"] == "compose" and status["deployment"] == "single"
@@ -250,7 +250,7 @@ def test_status_is_down_when_unhealthy_or_missing(engine_up: None,
     rows = ps_rows(["kafka-1", "kafka-2"]) + ps_rows(RABBITS := ["rabbitmq-1", "rabbitmq-2",
                                                                  "rabbitmq-3"], health="starting")
     monkeypatch.setattr(backend, "_compose", FakeCompose(json.dumps(rows)))
-    status = backend.status()
+    status = backend.status().to_json()
     assert status["kafka"]["up"] is False  # kafka-3 has no container
     assert status["rabbitmq"]["up"] is False  # still starting
     assert [n["alive"] for n in status["kafka"]["nodes"]] == [True, True, False]

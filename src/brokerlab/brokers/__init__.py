@@ -1,16 +1,16 @@
-"""Where brokers come from. One interface — ``up``, ``down``, ``status`` — over the backends:
-native (default), compose (Docker Compose), external (a cluster named by environment variables),
-and, for tests, testcontainers."""
+"""Where brokers come from: the launcher and its backends (one interface, :class:`Backend`), the
+processes it runs, the 3+3 cluster of the failure labs, and the checks around them."""
 
 from __future__ import annotations
 
 import argparse
 import os
 
+from brokerlab.brokers.backend import Backend
 from brokerlab.errors import BrokerlabError
 
 
-def backend_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def backend_for(args: argparse.Namespace) -> Backend:
     """The backend a CLI command acts on: ``--backend``, else ``$BROKERLAB_BACKEND``, else native."""
     from brokerlab.brokers import compose, external, native
     from brokerlab.settings import endpoints

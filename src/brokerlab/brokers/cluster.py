@@ -19,6 +19,7 @@ from confluent_kafka.admin import AdminClient, PartitionMetadata
 
 from brokerlab import settings
 from brokerlab.brokers import native
+from brokerlab.brokers.backend import UpReport
 from brokerlab.brokers.kafka_native import KafkaNode
 from brokerlab.brokers.node import BrokerNode
 from brokerlab.brokers.rabbitmq_native import RabbitNode
@@ -60,7 +61,7 @@ class Cluster:
         """One AMQP URL per RabbitMQ node (pika accepts a list to fail over)."""
         return [f"amqp://guest:guest@127.0.0.1:{n.port}/%2F" for n in self.rabbit_nodes]
 
-    def up(self) -> native.UpReport:
+    def up(self) -> UpReport:
         """Start the cluster (idempotent); also starts or resumes any node a lab left down."""
         return self.deployment.up(progress=lambda _msg: None)
 

@@ -21,7 +21,8 @@ import requests
 
 from brokerlab import settings
 from brokerlab.brokers import files
-from brokerlab.brokers.native import UpReport, rabbit_version
+from brokerlab.brokers.backend import BrokerStatus, NodeStatus, Progress, Status, UpReport
+from brokerlab.brokers.native import rabbit_version
 from brokerlab.brokers.ports import is_free, is_open
 from brokerlab.errors import BrokerlabError
 
@@ -31,7 +32,6 @@ NO_ENGINE_FIX = ("Start Docker Desktop / the docker service, or use the native b
 PULL_TIMEOUT = 1800.0  # first use downloads ~0.7 GB of images
 START_TIMEOUT = 300.0  # `up --wait` until every healthcheck passes
 COMMAND_TIMEOUT = 120.0  # ps, stop, rm, volume rm
-Progress = Callable[[str], None]
 
 
 def docker_available(timeout: float = 2.0) -> bool:
@@ -316,9 +316,9 @@ class ComposeBackend:
             raise BrokerlabError(f"Removing the volumes failed:\n{result.stderr.strip()[-1000:]}",
                                  f"Remove them by hand: docker volume rm {' '.join(self.volumes)}")
 
-    def status(self) -> dict:
-        """The same JSON shape as the native backend's ``status()``. Container PIDs mean nothing
-        on the host, so ``pids`` is empty; ``rss_bytes`` is not measured (None)."""
+    def status(self) -> Status:
+        """The same shape as the native backend's. Container PIDs mean nothing on the host, so
+        nodes carry none; their RSS is not measured (None)."""
         self._require_docker()
         rows = self._rows()
         kafka_nodes = [self._node(s, p, rows.get(s)) for s, p in
@@ -326,38 +326,25 @@ class ComposeBackend:
         rabbit_ports = [self.amqp_port + i for i in range(len(self.rabbit_services))]
         rabbit_nodes = [self._node(s, p, rows.get(s)) for s, p in
                         zip(self.rabbit_services, rabbit_ports, strict=True)]
-        kafka_up = all(_container_up(rows.get(n["name"])) and n["listening"] for n in kafka_nodes)
-        rabbit_up = all(_container_up(rows.get(n["name"])) and n["listening"] for n in rabbit_nodes)
-        return {
-            "orphans": [],  # containers cannot lose their record
-            "backend": "compose",
-            "deployment": self.name,
-            "data_dir": None,  # data lives in the Docker volumes named in each node's "dir"
-            "kafka": {
-                "up": kafka_up,
-                "version": _image_tag(rows.get(self.kafka_services[0])) or _pinned_kafka(),
-                "bootstrap_servers": self.bootstrap_servers,
-                "pids": [],
-                "rss_bytes": None,
-                "nodes": kafka_nodes,
-            },
-            "rabbitmq": {
-                "up": rabbit_up,
-                "version": rabbit_version(self.management_url) if rabbit_up else None,
-                "amqp_url": self.amqp_url,
-                "management_url": self.management_url,
-                "pids": [],
-                "rss_bytes": None,
-                "nodes": rabbit_nodes,
-            },
-        }
+        rabbit_up = all(n.alive and n.listening for n in rabbit_nodes)
+        return Status(
+            backend="compose", deployment=self.name,
+            data_dir=None,  # data lives in the Docker volumes named in each node's "dir"
+            kafka=BrokerStatus(up=all(n.alive and n.listening for n in kafka_nodes),
+                               version=_image_tag(rows.get(self.kafka_services[0])) or _pinned_kafka(),
+                               nodes=kafka_nodes,
+                               endpoints={"bootstrap_servers": self.bootstrap_servers}),
+            rabbitmq=BrokerStatus(up=rabbit_up,
+                                  version=rabbit_version(self.management_url) if rabbit_up else None,
+                                  nodes=rabbit_nodes,
+                                  endpoints={"amqp_url": self.amqp_url,
+                                             "management_url": self.management_url}),
+        )  # containers cannot lose their record: no orphans
 
-    def _node(self, service: str, port: int, row: dict | None) -> dict:
-        alive = row is not None and str(row.get("State", "")).lower() == "running"
-        return {"name": service, "port": port, "alive": alive, "listening": is_open(port),
-                "pids": [], "rss_bytes": None, "orphans": [], "record": "ok",
-                "log": f"docker compose -p {PROJECT} logs {service}",
-                "dir": f"docker volume {PROJECT}_{service}-data"}
+    def _node(self, service: str, port: int, row: dict | None) -> NodeStatus:
+        return NodeStatus(name=service, port=port, alive=_container_up(row), listening=is_open(port),
+                          log=f"docker compose -p {PROJECT} logs {service}",
+                          dir=f"docker volume {PROJECT}_{service}-data")
 
 
 def _wait_for(check: Callable[[], bool], timeout: float, problem: str) -> None:

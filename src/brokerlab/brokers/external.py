@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from brokerlab.brokers.native import UpReport, rabbit_version
+from brokerlab.brokers.backend import BrokerStatus, Status, UpReport
+from brokerlab.brokers.native import rabbit_version
 from brokerlab.brokers.roundtrip import kafka_roundtrip, rabbitmq_roundtrip
 from brokerlab.errors import BrokerlabError
 from brokerlab.settings import Endpoints, endpoints
@@ -45,7 +46,7 @@ class ExternalBackend:
                                  "Use `brokerlab reset --yes` to delete only your namespace's objects.")
         return []
 
-    def status(self) -> dict:
+    def status(self) -> Status:
         def reachable(check: Callable[[float], float]) -> bool:
             try:
                 check(5)
@@ -54,17 +55,12 @@ class ExternalBackend:
                 return False
 
         rabbit_up = reachable(self._rabbit)
-        return {
-            "orphans": [],
-            "backend": "external",
-            "deployment": "environment",
-            "data_dir": None,
-            "kafka": {"up": reachable(self._kafka),
-                      "version": None, "bootstrap_servers": self.ep.kafka_bootstrap_servers,
-                      "pids": [], "rss_bytes": None, "nodes": []},
-            "rabbitmq": {"up": rabbit_up,
-                         "version": rabbit_version(self.ep.rabbitmq_management_url) if rabbit_up else None,
-                         "amqp_url": self.ep.rabbitmq_url,
-                         "management_url": self.ep.rabbitmq_management_url,
-                         "pids": [], "rss_bytes": None, "nodes": []},
-        }
+        management = self.ep.rabbitmq_management_url
+        return Status(
+            backend="external", deployment="environment", data_dir=None,
+            kafka=BrokerStatus(up=reachable(self._kafka), version=None,
+                               endpoints={"bootstrap_servers": self.ep.kafka_bootstrap_servers}),
+            rabbitmq=BrokerStatus(up=rabbit_up, version=rabbit_version(management) if rabbit_up else None,
+                                  endpoints={"amqp_url": self.ep.rabbitmq_url,
+                                             "management_url": management}),
+        )

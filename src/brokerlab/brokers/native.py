@@ -12,10 +12,9 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -24,6 +23,7 @@ from confluent_kafka.admin import AdminClient
 
 from brokerlab import settings
 from brokerlab.brokers import files, kafka_native, maven, processes, rabbitmq_native
+from brokerlab.brokers.backend import BrokerStatus, NodeStatus, Progress, Status, UpReport
 from brokerlab.brokers.kafka_native import KafkaNode, KafkaSettings
 from brokerlab.brokers.node import BrokerNode, running
 from brokerlab.brokers.ports import require_free
@@ -35,15 +35,6 @@ MAX_PORT_OFFSET = 3900  # keeps the highest port (STOMP, 61613) under 65536
 START_TIMEOUT = 90.0  # seconds a node may take to open its port on a slow machine
 OFFSET_FILE = "port_offset"  # the offset a deployment was started with
 LOCK_TIMEOUT = 300.0  # seconds a command waits for another one starting or stopping the deployment
-Progress = Callable[[str], None]
-
-
-@dataclass
-class UpReport:
-    """What ``up`` did: whether it started anything, and seconds until each round trip passed."""
-
-    already_up: bool
-    seconds: dict[str, float] = field(default_factory=dict)
 
 
 class NativeDeployment:
@@ -257,52 +248,39 @@ class NativeDeployment:
                 "Check them with `ps -fp <pid>`.")
         return labels
 
-    def status(self) -> dict:
-        """Per broker: up, version, endpoints, PIDs, data dir, RSS (the ``status --json`` shape)."""
+    def status(self) -> Status:
+        """Per broker: up, version, endpoints, PIDs, data dir, RSS, and orphans."""
         kafka = [_node_status(n) for n in self.kafka]
         rabbit = [_node_status(n) for n in self.rabbit]
         rabbit_up = _all_up(rabbit)
-        return {
-            "orphans": [_process_status(p) for p in self.orphans()],
-            "backend": "native",
-            "deployment": self.name,
-            "data_dir": str(self.home),
-            "kafka": {
-                "up": _all_up(kafka),
-                "version": maven.KAFKA.version(),
-                "bootstrap_servers": self.bootstrap_servers,
-                "pids": [pid for n in kafka for pid in n["pids"]],
-                "rss_bytes": sum(n["rss_bytes"] for n in kafka),
-                "nodes": kafka,
-            },
-            "rabbitmq": {
-                "up": rabbit_up,
-                "version": rabbit_version(self.management_url) if rabbit_up else None,
-                "amqp_url": self.amqp_url,
-                "management_url": self.management_url,
-                "pids": [pid for n in rabbit for pid in n["pids"]],
-                "rss_bytes": sum(n["rss_bytes"] for n in rabbit),
-                "nodes": rabbit,
-            },
-        }
+        return Status(
+            backend="native", deployment=self.name, data_dir=str(self.home),
+            orphans=[_process_status(p) for p in self.orphans()],
+            kafka=BrokerStatus(up=_all_up(kafka), version=maven.KAFKA.version(), nodes=kafka,
+                               endpoints={"bootstrap_servers": self.bootstrap_servers}),
+            rabbitmq=BrokerStatus(up=rabbit_up,
+                                  version=rabbit_version(self.management_url) if rabbit_up else None,
+                                  nodes=rabbit, endpoints={"amqp_url": self.amqp_url,
+                                                           "management_url": self.management_url}),
+        )
 
 
-def _all_up(nodes: list[dict]) -> bool:
-    return all(n["alive"] and n["listening"] for n in nodes)
+def _all_up(nodes: list[NodeStatus]) -> bool:
+    return all(n.alive and n.listening for n in nodes)
 
 
-def _node_status(node: BrokerNode) -> dict:
+def _node_status(node: BrokerNode) -> NodeStatus:
     try:
         node.record()
         record = "ok"
     except processes.UnreadablePidfile as exc:
         record = exc.problem
     recorded, orphans = node.census()
-    return {"name": node.name, "port": node.port, "alive": running(recorded, orphans),
-            "listening": node.is_listening(), "pids": [p.pid for p in recorded + orphans],
-            "rss_bytes": processes.total_rss(recorded + orphans),
-            "orphans": [p.pid for p in orphans], "record": record,
-            "log": str(node.log), "dir": str(node.home)}
+    return NodeStatus(name=node.name, port=node.port, alive=running(recorded, orphans),
+                      listening=node.is_listening(), pids=[p.pid for p in recorded + orphans],
+                      rss_bytes=processes.total_rss(recorded + orphans),
+                      orphans=[p.pid for p in orphans], record=record, log=str(node.log),
+                      dir=str(node.home))
 
 
 def _process_status(proc: psutil.Process) -> dict:
