@@ -10,8 +10,8 @@ from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from brokerlab.brokers.cluster import AUTH
-from brokerlab.brokers.processes import wait_until
 from brokerlab.observe import diagrams
+from brokerlab.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
@@ -61,7 +61,7 @@ def test_kafka_leader_killed_then_back(lab):
                 return len(admin.list_topics(topic, timeout=5).topics[topic].partitions[0].isrs) == 3
             except KafkaException:  # the metadata request timed out while the node rejoins
                 return False
-        assert wait_until(isr_full, 60, 1)
+        assert wait_for(isr_full, 60, 1)
     finally:
         admin.delete_topics([topic])[topic].result(timeout=20)
 
@@ -97,7 +97,7 @@ def test_quorum_queue_fails_over_and_node_rejoins(lab):
     def three_running() -> bool:
         nodes = requests.get(f"{lab.management_url()}/api/nodes", auth=AUTH, timeout=5).json()
         return sum(n["running"] for n in nodes) == 3
-    assert wait_until(three_running, 60, 1)
+    assert wait_for(three_running, 60, 1)
     with pika.BlockingConnection(params) as conn:
         conn.channel().queue_delete(queue)
 

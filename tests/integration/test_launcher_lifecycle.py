@@ -14,8 +14,8 @@ import pytest
 
 from brokerlab.brokers import native, processes
 from brokerlab.brokers.ports import is_free
-from brokerlab.brokers.processes import wait_until
 from brokerlab.errors import BrokerlabError
+from brokerlab.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 OFFSET = 1000  # Kafka 10092, AMQP 6672, management 16672: clear of the course's own brokers
@@ -123,7 +123,7 @@ def test_broker_dying_at_start_reports_its_log(data, tmp_path_factory):
     deployment = native.single(OFFSET, data=data)
     assert not any(node.process() for node in deployment.nodes)  # RabbitMQ was stopped too
     # The killed VM's sockets close as the kernel reaps it: a bounded wait, never a second broker.
-    assert wait_until(lambda: all(is_free(p) for p in all_ports(deployment)), 10), [
+    assert wait_for(lambda: all(is_free(p) for p in all_ports(deployment)), 10), [
         p for p in all_ports(deployment) if not is_free(p)]
 
 
@@ -201,11 +201,11 @@ def test_sigterm_mid_start_stops_everything(data):
     proc = subprocess.Popen([sys.executable, "-m", "brokerlab.cli", "up", "--port-offset", str(OFFSET)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     pidfiles = [data / "run" / "single" / name / "pid.json" for name in ("kafka", "rabbitmq")]
-    assert wait_until(lambda: all(p.exists() for p in pidfiles), 60, 0.05), "never spawned"
+    assert wait_for(lambda: all(p.exists() for p in pidfiles), 60, 0.05), "never spawned"
     proc.terminate()
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signal.SIGTERM and "Stopped by SIGTERM" in err, err
-    assert wait_until(lambda: tagged(data) == [], 10), tagged(data)
+    assert wait_for(lambda: tagged(data) == [], 10), tagged(data)
     assert cli(data, "up").returncode == 0
 
 

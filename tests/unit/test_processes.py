@@ -10,6 +10,7 @@ import pytest
 from brokerlab.brokers import processes
 from brokerlab.brokers.ports import is_free, is_open, require_free
 from brokerlab.errors import BrokerlabError
+from brokerlab.waiting import wait_for
 
 IGNORE_TERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
 
@@ -26,7 +27,7 @@ def test_spawn_tags_records_and_finds_the_process(tmp_path):
         assert os.getsid(proc.pid) == proc.pid  # own session: the terminal's Ctrl+C does not reach it
         assert proc.environ()[processes.TAG] == str(tmp_path)
         assert [p.pid for p in processes.owned(tmp_path)] == [proc.pid]
-        assert processes.wait_until(lambda: "hello" in processes.tail(tmp_path / "x.log"), 10)
+        assert wait_for(lambda: "hello" in processes.tail(tmp_path / "x.log"), 10)
         assert not list(tmp_path.glob(".pid.json.*"))  # the atomic write left no temp file
     finally:
         processes.stop_all([proc], [proc], timeout=5)
@@ -95,7 +96,7 @@ def test_stop_all_kills_children_that_ignore_sigterm(tmp_path):
     script = ("import subprocess, sys, time; "
               f"subprocess.Popen([sys.executable, '-c', {IGNORE_TERM!r}]); time.sleep(60)")
     proc = processes.spawn([sys.executable, "-c", script], tmp_path / "x.log", os.environ, tmp_path)
-    assert processes.wait_until(lambda: len(proc.children()) == 1, 10)
+    assert wait_for(lambda: len(proc.children()) == 1, 10)
     child = proc.children()[0]
     assert processes.stop_all(processes.tree(proc), [proc], timeout=1) == []
     assert not psutil.pid_exists(child.pid) or child.status() == psutil.STATUS_ZOMBIE
@@ -104,7 +105,7 @@ def test_stop_all_kills_children_that_ignore_sigterm(tmp_path):
 def test_stop_all_resumes_a_frozen_process_so_it_can_shut_down(tmp_path):
     proc = sleeper(tmp_path)
     proc.suspend()
-    assert processes.wait_until(lambda: processes.is_stopped(proc), 5, 0.05)
+    assert wait_for(lambda: processes.is_stopped(proc), 5, 0.05)
     assert processes.stop_all([proc], [proc], timeout=5) == []
     assert proc.wait(5) == -15  # it died of the SIGTERM, not of the SIGKILL
 

@@ -95,3 +95,23 @@ def test_data_dir_override(monkeypatch, tmp_path):
     assert settings.data_dir() == tmp_path / "x"
     monkeypatch.delenv("BROKERLAB_DATA_DIR")
     assert settings.data_dir().name == ".brokerlab"
+
+
+def test_wait_for_returns_the_first_answer_or_says_what_to_do_next():
+    from brokerlab.waiting import wait_for
+
+    answers = iter([None, ValueError("not yet"), "ready"])
+
+    def check():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert wait_for(check, 5, 0.01, retry_on=(ValueError,)) == "ready"
+    assert wait_for(lambda: False, 0.05, 0.01) is None
+    with pytest.raises(BrokerlabError, match="still 0") as info:
+        wait_for(lambda: 0, 0.05, 0.01, problem=lambda last: f"still {last}", fix="run X")
+    assert info.value.fix == "run X"
+    with pytest.raises(KeyError):  # only the named exceptions mean "not yet"
+        wait_for(lambda: {}["x"], 1, 0.01, retry_on=(ValueError,))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterable
 from urllib.parse import quote
 
@@ -13,6 +12,7 @@ from confluent_kafka.admin import AdminClient
 
 from brokerlab.errors import BrokerlabError
 from brokerlab.settings import Endpoints
+from brokerlab.waiting import wait_for
 
 TIMEOUT = 15
 
@@ -27,8 +27,9 @@ def discard_kafka(admin: AdminClient, topics: Iterable[str] = (), groups: Iterab
     """Best effort, for a checker's or a benchmark's own scratch objects: delete ``groups`` (retrying
     for up to ``wait`` s while a member is still leaving; one that never existed is fine), then
     ``topics``. Never raises: the result being cleaned up after matters more."""
-    pending, deadline = list(groups), time.monotonic() + wait
-    while pending and time.monotonic() < deadline:
+    pending = list(groups)
+
+    def all_deleted() -> bool:
         retry = []
         for group, future in admin.delete_consumer_groups(pending, request_timeout=5).items():
             try:
@@ -38,9 +39,11 @@ def discard_kafka(admin: AdminClient, topics: Iterable[str] = (), groups: Iterab
                     retry.append(group)  # NON_EMPTY_GROUP: a consumer is still leaving
             except TimeoutError:
                 pass
-        pending = retry
-        if pending:
-            time.sleep(0.5)
+        pending[:] = retry
+        return not pending
+
+    if pending:
+        wait_for(all_deleted, wait, 0.5)
     names = list(topics)
     if names:
         for future in admin.delete_topics(names, operation_timeout=10).values():

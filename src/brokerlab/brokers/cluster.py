@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import quote
@@ -25,6 +24,7 @@ from brokerlab.brokers.node import BrokerNode
 from brokerlab.brokers.rabbitmq_native import RabbitNode
 from brokerlab.errors import BrokerlabError
 from brokerlab.observe import topics
+from brokerlab.waiting import wait_for
 
 AUTH = ("guest", "guest")
 NodeT = TypeVar("NodeT", bound=BrokerNode)
@@ -134,18 +134,18 @@ class Cluster:
 
     @staticmethod
     def _wait_for(lookup: Callable[[], NodeT], not_on: NodeT | None, timeout: float, what: str) -> NodeT:
-        deadline = time.monotonic() + timeout
-        last: Exception | None = None
-        while time.monotonic() < deadline:
-            try:
-                node = lookup()
-                if node is not not_on:
-                    return node
-            except (BrokerlabError, requests.RequestException, KafkaException) as exc:
-                last = exc
-            time.sleep(0.5)
-        raise BrokerlabError(f"No new leader for {what} within {timeout:.0f} s (last: {last}).",
-                             "Check the nodes: brokerlab cluster status; restart them: brokerlab cluster up")
+        def new_leader() -> NodeT | None:
+            node = lookup()
+            return node if node is not not_on else None
+
+        node = wait_for(new_leader, timeout, 0.5,
+                        retry_on=(BrokerlabError, requests.RequestException, KafkaException),
+                        problem=lambda last: f"No new leader for {what} within {timeout:.0f} s "
+                                             f"(last: {last}).",
+                        fix="Check the nodes: brokerlab cluster status; restart them: "
+                            "brokerlab cluster up")
+        assert node is not None  # wait_for raises instead of returning None when given a problem
+        return node
 
     def unhealthy(self) -> list[BrokerNode]:
         """Nodes that are dead or paused."""

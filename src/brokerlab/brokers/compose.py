@@ -25,6 +25,7 @@ from brokerlab.brokers.backend import BrokerStatus, NodeStatus, Progress, Status
 from brokerlab.brokers.native import rabbit_version
 from brokerlab.brokers.ports import is_free, is_open
 from brokerlab.errors import BrokerlabError
+from brokerlab.waiting import wait_for
 
 PROJECT = "systems-of-power"  # the `name:` of docker-compose.yml (tests check they agree)
 NO_ENGINE_FIX = ("Start Docker Desktop / the docker service, or use the native backend: "
@@ -348,13 +349,9 @@ class ComposeBackend:
 
 
 def _wait_for(check: Callable[[], bool], timeout: float, problem: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.5)
-    raise BrokerlabError(problem, f"Read the logs: docker compose -p {PROJECT} logs --tail 100; "
-                                  "then `brokerlab cluster down --backend compose --purge`.")
+    wait_for(check, timeout, 0.5, problem=problem,
+             fix=f"Read the logs: docker compose -p {PROJECT} logs --tail 100; "
+                 "then `brokerlab cluster down --backend compose --purge`.")
 
 
 def _image_tag(row: dict | None) -> str | None:

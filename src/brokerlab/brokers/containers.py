@@ -25,6 +25,7 @@ from brokerlab import settings
 from brokerlab.brokers import config
 from brokerlab.brokers.compose import NO_ENGINE_FIX, docker_available
 from brokerlab.errors import BrokerlabError
+from brokerlab.waiting import wait_for
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from testcontainers.core.container import DockerContainer
@@ -152,15 +153,9 @@ def _wait_rabbitmq(amqp_url: str, management_url: str, timeout: float) -> None:
     from brokerlab.brokers.roundtrip import rabbitmq_roundtrip
 
     deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if requests.get(f"{management_url}/api/overview", auth=("guest", "guest"),
-                            timeout=3).ok:
-                break
-        except requests.RequestException:
-            pass
-        if time.monotonic() > deadline:
-            raise BrokerlabError(f"The RabbitMQ management API at {management_url} did not answer "
-                                 f"within {timeout:.0f} s.", "Check `docker ps` and the container logs.")
-        time.sleep(0.5)
+    wait_for(lambda: requests.get(f"{management_url}/api/overview", auth=("guest", "guest"),
+                                  timeout=3).ok,
+             timeout, 0.5, retry_on=(requests.RequestException,),
+             problem=f"The RabbitMQ management API at {management_url} did not answer within "
+                     f"{timeout:.0f} s.", fix="Check `docker ps` and the container logs.")
     rabbitmq_roundtrip(amqp_url, timeout=max(10.0, deadline - time.monotonic()))

@@ -30,6 +30,7 @@ from brokerlab.brokers.ports import require_free
 from brokerlab.brokers.rabbitmq_native import RabbitNode, RabbitPorts
 from brokerlab.brokers.roundtrip import kafka_roundtrip, rabbitmq_roundtrip
 from brokerlab.errors import BrokerlabError
+from brokerlab.waiting import wait_for
 
 MAX_PORT_OFFSET = 3900  # keeps the highest port (STOMP, 61613) under 65536
 START_TIMEOUT = 90.0  # seconds a node may take to open its port on a slow machine
@@ -188,7 +189,7 @@ class NativeDeployment:
     def _kafka_ready(self, t0: float) -> float:
         if len(self.kafka) > 1:
             admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 0})
-            ok = processes.wait_until(
+            ok = wait_for(
                 lambda: len(admin.list_topics(timeout=2).brokers) == len(self.kafka), 60)
             if not ok:
                 raise BrokerlabError("The Kafka brokers did not all register with the controller "
@@ -205,7 +206,7 @@ class NativeDeployment:
                     return sum(1 for n in nodes if n.get("running")) == len(self.rabbit)
                 except (requests.RequestException, ValueError):
                     return False
-            if not processes.wait_until(formed, 90, 0.5):
+            if not wait_for(formed, 90, 0.5):
                 raise BrokerlabError(
                     "The RabbitMQ nodes did not form a cluster within 90 s.",
                     f"Read the logs under {self.home}; then `brokerlab cluster down --purge`.",

@@ -13,6 +13,7 @@ import psutil
 from brokerlab.brokers import processes
 from brokerlab.brokers.ports import is_open
 from brokerlab.errors import BrokerlabError
+from brokerlab.waiting import wait_for
 
 
 class BrokerNode(ABC):
@@ -107,7 +108,7 @@ class BrokerNode(ABC):
     def start(self, timeout: float = 90.0) -> None:
         """Start the node and wait until its client port accepts connections."""
         proc = self.spawn()
-        if not processes.wait_until(lambda: self.process() is None or self.is_listening(), timeout):
+        if not wait_for(lambda: self.process() is None or self.is_listening(), timeout):
             raise BrokerlabError(
                 f"{self.name} did not open port {self.port} within {timeout:.0f} s. Last log lines:\n"
                 + processes.tail(self.log),
@@ -161,7 +162,7 @@ class BrokerNode(ABC):
         """Freeze the node (SIGSTOP): it keeps its sockets but answers nothing. Returns once the
         kernel reports it stopped (signals are delivered asynchronously)."""
         self._signal(self.members(), signal.SIGSTOP)
-        processes.wait_until(self._paused, timeout, 0.05)
+        wait_for(self._paused, timeout, 0.05)
 
     def resume(self) -> None:
         """Unfreeze a paused node (SIGCONT)."""

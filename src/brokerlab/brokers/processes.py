@@ -22,8 +22,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -252,14 +251,3 @@ def died_while_starting(name: str, proc: psutil.Process | None, log_path: Path) 
         + tail(log_path),
         f"Read the full log: less {log_path}  — then run `brokerlab doctor`.",
     )
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
-    """Poll ``predicate`` until true or ``timeout`` seconds pass; returns whether it became true."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(interval)

@@ -8,12 +8,11 @@ runs Kafka on this machine, so only there are the files visible; with any other 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from brokerlab.errors import BrokerlabError
 from brokerlab.settings import endpoints
+from brokerlab.waiting import wait_for
 
 OFFSETS_TOPIC = "__consumer_offsets"
 OFFSETS_PARTITIONS = 50  # the broker default (offsets.topic.num.partitions); the course never changes it
@@ -36,19 +35,13 @@ def partition_dir(topic: str, partition: int = 0, timeout: float = 10.0) -> Path
     dirs = log_dirs()
     if dirs is None:
         return None
-    deadline = time.monotonic() + timeout
-    while True:
-        for root in dirs:
-            candidate = root / f"{topic}-{partition}"
-            if candidate.is_dir():
-                return candidate
-        if time.monotonic() > deadline:
-            raise BrokerlabError(
-                f"No directory {topic}-{partition} under {', '.join(map(str, dirs))} after "
+    candidates = [root / f"{topic}-{partition}" for root in dirs]
+    return wait_for(
+        lambda: next((c for c in candidates if c.is_dir()), None), timeout, 0.05,
+        problem=f"No directory {topic}-{partition} under {', '.join(map(str, dirs))} after "
                 f"{timeout:.0f} s.",
-                "Does the topic exist (admin.list_topics())? Is `brokerlab status` showing the "
-                "native brokers this notebook uses?")
-        time.sleep(0.05)
+        fix="Does the topic exist (admin.list_topics())? Is `brokerlab status` showing the "
+            "native brokers this notebook uses?")
 
 
 @dataclass(frozen=True)

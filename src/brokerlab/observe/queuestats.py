@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import requests
 
+from brokerlab import waiting
 from brokerlab.errors import BrokerlabError
 from brokerlab.settings import Endpoints
 from brokerlab.settings import endpoints as current_endpoints
@@ -51,14 +52,16 @@ def wait_for(queue: str, expected: Callable[[dict], bool], what: str, ep: Endpoi
     took. ``what`` describes the expectation for the error raised after ``timeout`` seconds."""
     start = time.monotonic()
     last: dict = {}
-    while True:
+
+    def settled() -> dict | None:
+        nonlocal last
         last = counters(queue, ep, vhost)
-        if all(last.get(k) is not None for k in COUNTERS[:3]) and expected(last):
-            return last, time.monotonic() - start
-        if time.monotonic() - start > timeout:
-            raise BrokerlabError(
-                f"Queue {queue!r}: the management API still reports {last} after {timeout:.0f} s, "
-                f"expected {what}.",
-                "Its counters are sampled every few seconds; if they never change, check the "
-                "broker with `brokerlab status`.")
-        time.sleep(interval)
+        return last if all(last.get(k) is not None for k in COUNTERS[:3]) and expected(last) else None
+
+    found = waiting.wait_for(
+        settled, timeout, interval,
+        problem=lambda _: f"Queue {queue!r}: the management API still reports {last} after "
+                          f"{timeout:.0f} s, expected {what}.",
+        fix="Its counters are sampled every few seconds; if they never change, check the broker "
+            "with `brokerlab status`.")
+    return found or last, time.monotonic() - start

@@ -8,12 +8,10 @@ UNKNOWN_TOPIC_OR_PART or NOT_LEADER_FOR_PARTITION.
 
 from __future__ import annotations
 
-import time
-
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, TopicMetadata
 
-from brokerlab.errors import BrokerlabError
+from brokerlab.waiting import wait_for
 
 STREAK = 3  # consecutive good answers: the brokers agree, not just the first one asked
 
@@ -22,8 +20,10 @@ def wait_until_led(admin: AdminClient, topic: str, partitions: int | None = None
                    timeout: float = 15.0) -> TopicMetadata:
     """The topic's metadata once it lists ``partitions`` partitions (any number if None), each with
     a leader, in :data:`STREAK` reads in a row, 0.2 s apart."""
-    deadline, streak, last = time.monotonic() + timeout, 0, "no answer"
-    while time.monotonic() < deadline:
+    streak, last = 0, "no answer"
+
+    def led() -> TopicMetadata | None:
+        nonlocal streak, last
         try:
             info = admin.list_topics(topic, timeout=5).topics.get(topic)
         except KafkaException as exc:
@@ -35,9 +35,9 @@ def wait_until_led(admin: AdminClient, topic: str, partitions: int | None = None
             last = str(info.error) if info.error else f"{len(info.partitions)} partition(s), leaders " \
                 f"{sorted(p.leader for p in info.partitions.values())}"
         streak = streak + 1 if good else 0
-        if streak == STREAK:
-            return info
-        time.sleep(0.2)
-    raise BrokerlabError(f"Topic {topic!r} did not get a leader for every partition within {timeout:.0f} s "
-                         f"(last answer: {last}).",
-                         "Check the brokers: brokerlab status (or brokerlab cluster status).")
+        return info if streak == STREAK else None
+
+    return wait_for(led, timeout, 0.2,
+                    problem=lambda _: f"Topic {topic!r} did not get a leader for every partition "
+                                      f"within {timeout:.0f} s (last answer: {last}).",
+                    fix="Check the brokers: brokerlab status (or brokerlab cluster status).")
