@@ -7,6 +7,7 @@ import re
 import IPython.display
 import pytest
 
+from brokerlab.brokers import management
 from brokerlab.observe import diagrams
 
 VALID_ID = re.compile(r"^[A-Za-z0-9_]+$")
@@ -64,10 +65,11 @@ def test_bindings_diagram_from_api_data_has_valid_ids(monkeypatch: pytest.Monkey
         def json(self) -> object:
             return self._body
 
-    def fake_get(url: str, **_: object) -> Reply:
+    def fake_request(method: str, url: str, **_: object) -> Reply:
+        assert method == "GET"
         return Reply(api[url.removeprefix("http://mgmt")])
 
-    monkeypatch.setattr(diagrams.requests, "get", fake_get)
+    monkeypatch.setattr(management.requests, "request", fake_request)
     source = diagrams.rabbitmq_bindings("http://mgmt", ("u", "p"), prefix="")
     body = source.split("flowchart", 1)[1].splitlines()[1:]
     ids = [m.group(1) for line in body if (m := NODE_LINE.match(line))]

@@ -12,8 +12,6 @@ import atexit
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import requests
-
 from brokerlab import settings
 from brokerlab.bench import machine, runner, topology
 from brokerlab.bench.mode import Mode, current
@@ -21,6 +19,7 @@ from brokerlab.bench.procs import Window
 from brokerlab.bench.results import ConfigResult, Experiment, spread
 from brokerlab.bench.workload import Workload, ladder
 from brokerlab.brokers import maven
+from brokerlab.brokers.management import Management
 from brokerlab.errors import BrokerlabError
 from brokerlab.settings import Endpoints
 
@@ -104,12 +103,7 @@ class Bench:
         kafka = None
         if self.ep.source == "native":
             kafka = maven.KAFKA.version()
-        try:
-            reply = requests.get(f"{self.ep.rabbitmq_management_url}/api/overview",
-                                 auth=self.ep.management_auth, timeout=3)
-            rabbit = reply.json().get("rabbitmq_version")
-        except (requests.RequestException, ValueError):
-            rabbit = None
+        rabbit = Management.of(self.ep, timeout=3).version()
         from brokerlab.brokers.kafka_native import java_executable, java_major_version
 
         try:

@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Sequence
 
 import pika
-import requests
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.error import KafkaError
@@ -15,6 +14,7 @@ from confluent_kafka.error import KafkaError
 from brokerlab.bench.rabbit_load import connection_parameters
 from brokerlab.bench.workload import Workload
 from brokerlab.brokers import cleanup
+from brokerlab.brokers.management import Management
 from brokerlab.errors import BrokerlabError
 from brokerlab.observe import topics
 from brokerlab.settings import Endpoints, ns
@@ -40,10 +40,7 @@ def leftovers(ep: Endpoints) -> list[str]:
     with contextlib.suppress(KafkaException, TimeoutError):
         groups = admin.list_consumer_groups(request_timeout=10).result(timeout=15)
         found |= {g.group_id for g in groups.valid}
-    reply = requests.get(f"{ep.rabbitmq_management_url}/api/queues", auth=ep.management_auth,
-                         timeout=5)
-    reply.raise_for_status()
-    found |= {q["name"] for q in reply.json()}
+    found |= {q["name"] for q in Management.of(ep).get("/api/queues")}
     return sorted(_CREATED & found)
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
-from urllib.parse import quote
 
-import requests
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 
+from brokerlab.brokers.management import Management, api_path
 from brokerlab.errors import BrokerlabError
 from brokerlab.settings import Endpoints
 from brokerlab.waiting import wait_for
@@ -76,21 +75,13 @@ def kafka(ep: Endpoints, prefix: str, dry_run: bool = False) -> dict[str, list[s
 
 def rabbitmq(ep: Endpoints, prefix: str, vhost: str = "/", dry_run: bool = False) -> dict[str, list[str]]:
     """Delete every queue and exchange whose name starts with ``prefix`` (management API)."""
-    base, auth, v = ep.rabbitmq_management_url, ep.management_auth, quote(vhost, safe="")
+    api = Management.of(ep, timeout=TIMEOUT)
     deleted: dict[str, list[str]] = {"queues": [], "exchanges": []}
     for kind in ("queues", "exchanges"):
-        try:
-            items = requests.get(f"{base}/api/{kind}/{v}", auth=auth, timeout=TIMEOUT).json()
-        except (requests.RequestException, ValueError) as exc:
-            raise BrokerlabError(f"The management API at {base} did not answer: {exc}",
-                                 "Check it with `brokerlab status`.") from exc
-        for item in items:
+        for item in api.get(api_path(kind, vhost)):
             name = item["name"]
             if _owned(name, prefix) and not dry_run:
-                reply = requests.delete(f"{base}/api/{kind}/{v}/{quote(name, safe='')}", auth=auth,
-                                        timeout=TIMEOUT)
-                if reply.status_code not in (204, 404):
-                    raise BrokerlabError(f"Deleting {kind[:-1]} {name!r} failed: HTTP {reply.status_code}")
+                api.delete(api_path(kind, vhost, name))
             if _owned(name, prefix):
                 deleted[kind].append(name)
     return deleted

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TypeVar
-from urllib.parse import quote
 
 import requests
 from confluent_kafka import KafkaException
@@ -20,6 +19,7 @@ from brokerlab import settings
 from brokerlab.brokers import native
 from brokerlab.brokers.backend import UpReport
 from brokerlab.brokers.kafka_native import KafkaNode
+from brokerlab.brokers.management import Management
 from brokerlab.brokers.node import BrokerNode
 from brokerlab.brokers.rabbitmq_native import RabbitNode
 from brokerlab.errors import BrokerlabError
@@ -106,13 +106,8 @@ class Cluster:
 
     def quorum_leader(self, queue: str, vhost: str = "/") -> RabbitNode:
         """The node that currently leads quorum queue ``queue`` (from the management API)."""
-        url = f"{self.management_url()}/api/queues/{quote(vhost, safe='')}/{quote(queue, safe='')}"
-        reply = requests.get(url, auth=AUTH, timeout=5)
-        if reply.status_code == 404:
-            raise BrokerlabError(f"Queue {queue!r} does not exist in vhost {vhost!r}.",
-                                 "Declare it with x-queue-type=quorum first.")
-        reply.raise_for_status()
-        leader = reply.json().get("leader") or reply.json().get("node")
+        info = Management(self.management_url(), AUTH).queue(queue, vhost)
+        leader = info.get("leader") or info.get("node")
         if not leader:
             raise BrokerlabError(f"Quorum queue {queue!r} has no leader right now.",
                                  "Wait for the election, or restart dead nodes: Cluster().up()")

@@ -22,6 +22,7 @@ import requests
 from brokerlab import settings
 from brokerlab.brokers import files
 from brokerlab.brokers.backend import BrokerStatus, NodeStatus, Progress, Status, UpReport
+from brokerlab.brokers.management import Management
 from brokerlab.brokers.native import rabbit_version
 from brokerlab.brokers.ports import is_free, is_open
 from brokerlab.errors import BrokerlabError
@@ -286,12 +287,7 @@ class ComposeBackend:
         return len(admin.list_topics(timeout=2).brokers) == len(self.kafka_services)
 
     def _rabbit_cluster_formed(self) -> bool:
-        try:
-            nodes = requests.get(f"{self.management_url}/api/nodes", auth=("guest", "guest"),
-                                 timeout=2).json()
-        except (requests.RequestException, ValueError):
-            return False
-        return sum(1 for n in nodes if n.get("running")) == len(self.rabbit_services)
+        return Management(self.management_url, timeout=2).running_nodes() == len(self.rabbit_services)
 
     def down(self, purge: bool = False) -> list[str]:
         """Stop this deployment's containers; ``purge`` also removes them and their volumes."""

@@ -19,11 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING
 
-import requests
-
 from brokerlab import settings
 from brokerlab.brokers import config
 from brokerlab.brokers.compose import NO_ENGINE_FIX, docker_available
+from brokerlab.brokers.management import Management
 from brokerlab.errors import BrokerlabError
 from brokerlab.waiting import wait_for
 
@@ -153,9 +152,7 @@ def _wait_rabbitmq(amqp_url: str, management_url: str, timeout: float) -> None:
     from brokerlab.brokers.roundtrip import rabbitmq_roundtrip
 
     deadline = time.monotonic() + timeout
-    wait_for(lambda: requests.get(f"{management_url}/api/overview", auth=("guest", "guest"),
-                                  timeout=3).ok,
-             timeout, 0.5, retry_on=(requests.RequestException,),
+    wait_for(Management(management_url, timeout=3).version, timeout, 0.5,
              problem=f"The RabbitMQ management API at {management_url} did not answer within "
                      f"{timeout:.0f} s.", fix="Check `docker ps` and the container logs.")
     rabbitmq_roundtrip(amqp_url, timeout=max(10.0, deadline - time.monotonic()))

@@ -18,13 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
-import requests
 from confluent_kafka.admin import AdminClient
 
 from brokerlab import settings
 from brokerlab.brokers import files, kafka_native, maven, processes, rabbitmq_native
 from brokerlab.brokers.backend import BrokerStatus, NodeStatus, Progress, Status, UpReport
 from brokerlab.brokers.kafka_native import KafkaNode, KafkaSettings
+from brokerlab.brokers.management import Management
 from brokerlab.brokers.node import BrokerNode, running
 from brokerlab.brokers.ports import require_free
 from brokerlab.brokers.rabbitmq_native import RabbitNode, RabbitPorts
@@ -200,12 +200,7 @@ class NativeDeployment:
     def _rabbit_ready(self, t0: float) -> float:
         if len(self.rabbit) > 1:
             def formed() -> bool:
-                try:
-                    nodes = requests.get(f"{self.management_url}/api/nodes", auth=("guest", "guest"),
-                                         timeout=2).json()
-                    return sum(1 for n in nodes if n.get("running")) == len(self.rabbit)
-                except (requests.RequestException, ValueError):
-                    return False
+                return Management(self.management_url, timeout=2).running_nodes() == len(self.rabbit)
             if not wait_for(formed, 90, 0.5):
                 raise BrokerlabError(
                     "The RabbitMQ nodes did not form a cluster within 90 s.",
@@ -294,11 +289,7 @@ def _process_status(proc: psutil.Process) -> dict:
 
 def rabbit_version(management_url: str) -> str | None:
     """The version the management API reports (None when it does not answer)."""
-    try:
-        reply = requests.get(f"{management_url}/api/overview", auth=("guest", "guest"), timeout=3)
-        return reply.json().get("rabbitmq_version")
-    except (requests.RequestException, ValueError):
-        return None
+    return Management(management_url, timeout=3).version()
 
 
 def _identity(home: Path) -> dict[str, str]:

@@ -21,19 +21,17 @@ from urllib.parse import quote
 
 import confluent_kafka
 import pika
-import requests
 from confluent_kafka import KafkaError, KafkaException, TopicCollection
 from confluent_kafka.admin import AdminClient
 from mermaid.flowchart import FlowChart, Link, Node
 
+from brokerlab.brokers.management import Management
 from brokerlab.errors import BrokerlabError
 from brokerlab.settings import Endpoints
 from brokerlab.settings import endpoints as current_endpoints
 
 KAFKA_FIX = ("Start the brokers with `brokerlab up` (or `make up`) and check them with `brokerlab status`; "
              "on your own cluster check KAFKA_BOOTSTRAP_SERVERS.")
-RABBIT_FIX = ("Start the brokers with `brokerlab up` (or `make up`) and check them with `brokerlab status`; "
-              "on your own cluster check RABBITMQ_URL and RABBITMQ_MANAGEMENT_URL.")
 _NOT_ID = re.compile(r"[^A-Za-z0-9_]")
 _ENTITY_LIKE = re.compile(r"#(?=\w*;)")
 
@@ -144,24 +142,9 @@ def kafka_topic(admin: AdminClient, topic: str, timeout: float = 10.0) -> str:
 # --- RabbitMQ management API ----------------------------------------------------------------------
 
 def _get(management_url: str, path: str, auth: tuple[str, str], timeout: float = 3.0) -> Any:
-    url = f"{management_url.rstrip('/')}{path}"
-    try:
-        reply = requests.get(url, auth=auth, timeout=timeout)
-    except requests.RequestException as exc:
-        raise BrokerlabError(f"The RabbitMQ management API at {management_url} is not reachable "
-                             f"({type(exc).__name__}).", RABBIT_FIX) from None
-    if reply.status_code == 401:
-        raise BrokerlabError(f"The RabbitMQ management API at {management_url} refused user "
-                             f"{auth[0]!r} (401).", "Check the user and password in RABBITMQ_URL.")
-    if reply.status_code == 404 and path.startswith(("/api/exchanges/", "/api/bindings/")):
-        raise BrokerlabError(f"RabbitMQ has no vhost for {path!r} (404).",
-                             "List the vhosts at /api/vhosts; the default one is '/'.")
-    try:
-        reply.raise_for_status()
-        return reply.json()
-    except (requests.RequestException, ValueError) as exc:
-        raise BrokerlabError(f"The RabbitMQ management API at {url} answered badly: {exc}.",
-                             RABBIT_FIX) from None
+    return Management(management_url, auth, timeout).get(
+        path, missing=(f"RabbitMQ has no vhost for {path!r} (404).",
+                       "List the vhosts at /api/vhosts; the default one is '/'."))
 
 
 def rabbitmq_bindings(management_url: str, auth: tuple[str, str], vhost: str = "/", prefix: str = "",

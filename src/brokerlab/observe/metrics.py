@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-import requests
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from brokerlab.brokers.management import Management
 from brokerlab.errors import BrokerlabError
 from brokerlab.settings import Endpoints
 
@@ -55,16 +55,7 @@ def kafka_group_lag(ep: Endpoints, group: str, topic: str, timeout: float = 10.0
 
 
 def _get(ep: Endpoints, path: str) -> dict | list:
-    url = f"{ep.rabbitmq_management_url}/api/{path}"
-    try:
-        reply = requests.get(url, auth=ep.management_auth, timeout=HTTP_TIMEOUT)
-    except requests.RequestException as exc:
-        raise BrokerlabError(f"The RabbitMQ management API at {ep.rabbitmq_management_url} did not "
-                             f"answer: {exc}", "Check it with `brokerlab status`.") from exc
-    if reply.status_code == 404:
-        raise BrokerlabError(f"Not found in the management API: /api/{path}")
-    reply.raise_for_status()
-    return reply.json()
+    return Management.of(ep, timeout=HTTP_TIMEOUT).get(f"/api/{path}")
 
 
 def rabbit_queue(ep: Endpoints, queue: str, vhost: str = "/") -> dict:

@@ -11,38 +11,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from urllib.parse import quote
-
-import requests
 
 from brokerlab import waiting
-from brokerlab.errors import BrokerlabError
+from brokerlab.brokers.management import Management
 from brokerlab.settings import Endpoints
-from brokerlab.settings import endpoints as current_endpoints
 
 COUNTERS = ("messages", "messages_ready", "messages_unacknowledged", "consumers")
-FIX = ("Check the brokers with `brokerlab status` (start them with `brokerlab up`); on your own "
-       "cluster check RABBITMQ_MANAGEMENT_URL and that the management plugin is enabled.")
 
 
 def counters(queue: str, ep: Endpoints | None = None, vhost: str = "/", timeout: float = 3.0) -> dict:
     """The queue's counters as the management API reports them now: ``messages``,
     ``messages_ready``, ``messages_unacknowledged``, ``consumers`` (``None`` until the first
     sample after the queue was declared)."""
-    ep = ep or current_endpoints()
-    url = (f"{ep.rabbitmq_management_url}/api/queues/{quote(vhost, safe='')}/"
-           f"{quote(queue, safe='')}")
-    try:
-        reply = requests.get(url, auth=ep.management_auth, timeout=timeout)
-    except requests.RequestException as exc:
-        raise BrokerlabError(f"The RabbitMQ management API at {ep.rabbitmq_management_url} is not "
-                             f"reachable ({type(exc).__name__}).", FIX) from None
-    if reply.status_code == 404:
-        raise BrokerlabError(f"RabbitMQ has no queue {queue!r} in vhost {vhost!r}.",
-                             "Declare it first (channel.queue_declare).")
-    if not reply.ok:
-        raise BrokerlabError(f"The management API answered {reply.status_code} for {url}.", FIX)
-    info = reply.json()
+    info = Management.of(ep, timeout=timeout).queue(queue, vhost)
     return {key: info.get(key) for key in COUNTERS}
 
 
