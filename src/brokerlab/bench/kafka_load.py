@@ -57,18 +57,19 @@ def produce(params: dict, sync: Sync) -> dict:
     rate = w["rate"]
     interval = 1e9 / rate if rate else 0.0
     sent = seq = 0
-    buffer_full = [0]
+    buffer_full = 0  # times produce() found the local queue full
 
     def send(number: int, intended: int) -> None:
         """produce() message ``number``, waiting while the local queue is full (serving delivery
         reports meanwhile). Its header carries the time it was really handed to the client."""
+        nonlocal buffer_full
         while True:
             actual = 0 if number == SENTINEL else time.monotonic_ns()
             try:
                 producer.produce(topic, HEADER.pack(number, intended, actual) + pad, on_delivery=on_delivery)
                 return
             except BufferError:
-                buffer_full[0] += 1
+                buffer_full += 1
                 producer.poll(0.005)
 
     max_behind_ns = 0
@@ -99,7 +100,7 @@ def produce(params: dict, sync: Sync) -> dict:
     left = producer.flush(30)  # every counted message is acknowledged before the clock stops
     elapsed = (max(st["last_ack"], window.end_ns) - window.start_ns) / 1e9
     return {"role": "producer", "sent": sent, "acked": st["acked"], "errors": st["errors"],
-            "unflushed": left, "buffer_full": buffer_full[0], "elapsed_s": elapsed,
+            "unflushed": left, "buffer_full": buffer_full, "elapsed_s": elapsed,
             "msgs_per_s": st["acked"] / elapsed if elapsed > 0 else 0.0,
             "max_behind_schedule_ms": max_behind_ns / 1e6, "latency": rec.encode()}
 

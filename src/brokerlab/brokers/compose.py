@@ -8,6 +8,7 @@ checks that a Docker engine answers and fails in seconds with the way out when n
 from __future__ import annotations
 
 import json
+import functools
 import os
 import secrets
 import shutil
@@ -118,10 +119,8 @@ def erlang_cookie() -> str:
     random one made once for this checkout and kept (0600) in its data directory."""
     if os.environ.get(COOKIE_VARIABLE):
         return os.environ[COOKIE_VARIABLE]
-    path = files.private_dir(settings.data_dir() / "compose") / "erlang-cookie"
-    if not path.is_file():
-        files.write_private(path, secrets.token_hex(16).upper())
-    return path.read_text().strip()
+    return files.kept_secret(settings.data_dir() / "compose" / "erlang-cookie",
+                             lambda: secrets.token_hex(16).upper())
 
 
 class ComposeBackend:
@@ -178,11 +177,16 @@ class ComposeBackend:
                 "No Docker engine answers, and the compose backend runs the brokers as Docker "
                 "containers.", fix)
 
+    @functools.cached_property
+    def cookie(self) -> str:
+        """The Erlang cookie of this checkout's Compose cluster (read or made once)."""
+        return erlang_cookie()
+
     def _compose(self, *args: str, timeout: float = COMMAND_TIMEOUT) -> str:
         """Run ``docker compose`` on the course's file; its stdout, or a BrokerlabError."""
         profile = ["--profile", "cluster"] if self.cluster else []
         cmd = ["docker", "compose", "-p", PROJECT, "-f", str(compose_file()), *profile, *args]
-        env = {**os.environ, "COMPOSE_PROGRESS": "plain", COOKIE_VARIABLE: erlang_cookie()}
+        env = {**os.environ, "COMPOSE_PROGRESS": "plain", COOKIE_VARIABLE: self.cookie}
         try:
             result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                                     check=False, env=env)

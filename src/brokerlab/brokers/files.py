@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -38,3 +39,12 @@ def write_private(path: Path, text: str, mode: int = 0o600) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def kept_secret(path: Path, make: Callable[[], str]) -> str:
+    """The secret kept in ``path``; made by ``make`` and written 0600 (its directory 0700) the first
+    time, so every later call returns the same one."""
+    if not path.is_file():
+        private_dir(path.parent)
+        write_private(path, make())
+    return path.read_text().strip()

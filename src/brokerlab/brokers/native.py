@@ -294,14 +294,9 @@ def rabbit_version(management_url: str) -> str | None:
 
 def _identity(home: Path) -> dict[str, str]:
     """The deployment's KRaft cluster id and Erlang cookie, made once and kept with its data."""
-    path = home / "identity.json"
-    if path.is_file():
-        return json.loads(path.read_text())
-    files.private_dir(home)
-    identity = {"kafka_cluster_id": kafka_native.new_cluster_id(),
-                "erlang_cookie": secrets.token_hex(16).upper()}
-    files.write_private(path, json.dumps(identity))
-    return identity
+    return json.loads(files.kept_secret(home / "identity.json", lambda: json.dumps({
+        "kafka_cluster_id": kafka_native.new_cluster_id(),
+        "erlang_cookie": secrets.token_hex(16).upper()})))
 
 
 def port_offset(value: int | None = None, home: Path | None = None) -> int:
