@@ -7,8 +7,8 @@ checks that a Docker engine answers and fails in seconds with the way out when n
 
 from __future__ import annotations
 
-import json
 import functools
+import json
 import os
 import secrets
 import shutil
