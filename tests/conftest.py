@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from brokerlab.settings import Endpoints, endpoints
@@ -31,6 +32,23 @@ def choose_source(env: dict[str, str], native_up: bool, docker_up: bool) -> str:
 
 TESTS = Path(__file__).resolve().parent
 NEEDS_BROKERS = (TESTS / "integration", TESTS / "browser")
+LAST = "test_reference_runs_leave_no_progress.py"  # runs after every notebook of the session
+SUITE_PROGRESS = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Notebooks executed by the suite record their checker runs in a folder of this session, never
+    in the learner's own progress; the last test reads it (see LAST)."""
+    import shutil
+
+    artifacts = Path(config.rootpath) / "test-artifacts"
+    for old in artifacts.glob("progress-*"):  # earlier sessions' folders (their pytest has ended)
+        if not old.name.removeprefix("progress-").isdigit() or not psutil.pid_exists(
+                int(old.name.removeprefix("progress-"))) or old.name == f"progress-{os.getpid()}":
+            shutil.rmtree(old, ignore_errors=True)
+    folder = artifacts / f"progress-{os.getpid()}"
+    config.stash[SUITE_PROGRESS] = folder
+    os.environ["BROKERLAB_PROGRESS_DIR"] = str(folder)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -55,6 +73,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         first = items.index(users[0])
         rest = [item for item in items if item not in set(users)]
         items[:] = rest[:first] + users + rest[first:]
+    items.sort(key=lambda item: Path(str(item.fspath)).name == LAST)  # stable: only LAST moves
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -68,6 +87,12 @@ def pytest_runtest_makereport(item, call):
         printed = "".join(out.get("text", "") for out in outputs if out.get("output_type") == "stream")
         if printed:
             report.sections.append(("what the cell printed", printed[-6000:]))
+
+
+@pytest.fixture
+def suite_progress(request) -> Path:
+    """The folder where the notebooks executed by this session recorded their checker runs."""
+    return request.config.stash[SUITE_PROGRESS]
 
 
 @pytest.fixture(autouse=True)
