@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BL := .venv/bin/brokerlab
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test test-fast soak book up down status doctor cluster-up cluster-down strip lint clean
+.PHONY: setup lab test test-fast test-slow soak book up down status doctor cluster-up cluster-down strip lint clean
 
 setup:            ## venv, package, Kafka jars, and (as root on Debian/Ubuntu) Java + rabbitmq-server
 	@scripts/setup.sh
@@ -18,6 +18,10 @@ test:             ## set up, start brokers, lint + unit + integration + nbval ov
 test-fast:        ## lint + the unit tier: no broker, under a minute (after `make setup` once)
 	.venv/bin/ruff check src tests notebooks labs
 	.venv/bin/pytest -m "not integration and not cluster" -q -p no:cacheprovider tests
+
+test-slow:        ## the slow and repeated proofs outside `make test`: launcher faults, two learners at once
+	@scripts/setup.sh --test
+	@TEST_MARKERS=slow TEST_TARGETS=tests scripts/test.sh
 
 soak:             ## labs 03 and 06 (they kill and restart nodes) five times in a row, outside `make test`
 	@scripts/setup.sh --test

@@ -40,12 +40,14 @@ export BROKERLAB_BENCH_MODE="${BROKERLAB_BENCH_MODE:-quick}"
 .venv/bin/ruff check src tests notebooks labs
 # One pytest run: unit and integration tests, then nbval executes every notebook top to bottom.
 # test-artifacts/junit.xml keeps every test's and every notebook cell's time for the report.
-# TEST_TARGETS narrows what runs; TEST_ROUNDS repeats it on the same brokers (make soak).
+# TEST_TARGETS narrows what runs; TEST_ROUNDS repeats it on the same brokers (make soak);
+# TEST_MARKERS selects by marker: the slow and repeated proofs run in `make test-slow`.
 rounds="${TEST_ROUNDS:-1}"
+markers="${TEST_MARKERS:-not slow}"
 for round in $(seq 1 "$rounds"); do
   [ "$rounds" = 1 ] || echo "[test] round $round of $rounds"
   # shellcheck disable=SC2086  # TEST_TARGETS is a list of paths
   .venv/bin/pytest ${TEST_TARGETS:-tests notebooks labs} \
-    --nbval-lax --nbval-current-env --nbval-cell-timeout=300 -p no:cacheprovider \
-    --junitxml=test-artifacts/junit.xml "$@"
+    -m "$markers" --nbval-lax --nbval-current-env --nbval-cell-timeout=300 -p no:cacheprovider \
+    --durations=10 --junitxml=test-artifacts/junit.xml "$@"
 done

@@ -137,6 +137,7 @@ def tagged(data: Path) -> list[psutil.Process]:
     return processes.owned(data / "run")
 
 
+@pytest.mark.slow
 def test_lost_or_damaged_records_never_hide_a_broker(data):
     assert cli(data, "up").returncode == 0
     deployment = native.single(OFFSET, data=data)
@@ -177,6 +178,7 @@ def test_lost_or_damaged_records_never_hide_a_broker(data):
     assert cli(data, "up").returncode == 0 and deployment.is_up()
 
 
+@pytest.mark.slow
 def test_status_during_up_and_two_ups_at_once(data):
     env = {**os.environ, "BROKERLAB_DATA_DIR": str(data)}
     command = [sys.executable, "-m", "brokerlab.cli", "up", "--port-offset", str(OFFSET)]
@@ -196,6 +198,7 @@ def test_status_during_up_and_two_ups_at_once(data):
     assert len(java) == 1 and deployment.is_up()
 
 
+@pytest.mark.slow
 def test_sigterm_mid_start_stops_everything(data):
     env = {**os.environ, "BROKERLAB_DATA_DIR": str(data)}
     proc = subprocess.Popen([sys.executable, "-m", "brokerlab.cli", "up", "--port-offset", str(OFFSET)],
@@ -209,6 +212,7 @@ def test_sigterm_mid_start_stops_everything(data):
     assert cli(data, "up").returncode == 0
 
 
+@pytest.mark.slow
 def test_port_offset_change_is_refused_while_up(data):
     assert cli(data, "up").returncode == 0
     env = {**os.environ, "BROKERLAB_DATA_DIR": str(data)}
@@ -218,6 +222,7 @@ def test_port_offset_change_is_refused_while_up(data):
     assert native.single(OFFSET, data=data).is_up()
 
 
+@pytest.mark.slow
 def test_a_node_restarted_ten_times_in_a_row(data):
     assert cli(data, "up").returncode == 0
     kafka = native.single(OFFSET, data=data).kafka[0]

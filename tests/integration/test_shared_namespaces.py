@@ -18,7 +18,7 @@ import pytest
 import requests
 from confluent_kafka.admin import AdminClient
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = ["notebooks/02_kafka_walkthrough.ipynb", "notebooks/03_rabbitmq_walkthrough.ipynb",
