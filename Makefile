@@ -21,7 +21,7 @@ test-fast:        ## lint + the unit tier: no broker, under a minute (after `mak
 
 test-slow:        ## the slow and repeated proofs outside `make test`: launcher faults, two learners at once
 	@scripts/setup.sh --test
-	@TEST_MARKERS=slow TEST_TARGETS=tests scripts/test.sh
+	@TEST_MARKERS=slow TEST_TARGETS=tests TEST_CLUSTER=0 scripts/test.sh
 
 soak:             ## labs 03 and 06 (they kill and restart nodes) five times in a row, outside `make test`
 	@scripts/setup.sh --test

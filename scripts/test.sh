@@ -5,13 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BL=.venv/bin/brokerlab
 
+.venv/bin/ruff check src tests notebooks labs  # fails fast, before any broker starts
+
 started=0
 if ! $BL status >/dev/null 2>&1; then
   $BL up   # replaces any broker of a previous run that lost its record
   started=1
 fi
-# The 3-node cluster is started and stopped by the tests and labs that need it. Unless it is up
-# now, whatever is left of it (a failed run's nodes, orphans) is stopped first and at the end.
+# The 3-node cluster: unless it is up now, whatever is left of it (a failed run's nodes, orphans)
+# is stopped first and at the end.
 cluster_was_up=0
 if $BL cluster status >/dev/null 2>&1; then cluster_was_up=1; else $BL cluster down >/dev/null; fi
 cleanup() {
@@ -31,13 +33,15 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
+# Formed once for the whole run (TEST_CLUSTER=0 skips it): the cluster tests and the failure labs
+# find it running, use it, repair what they broke, and leave it up; it is stopped at the end.
+if [ "$cluster_was_up" = 0 ] && [ "${TEST_CLUSTER:-1}" = 1 ]; then $BL cluster up; fi
 
 # A demonstration that did not show fails the suite (a learner gets an explanation instead).
 export BROKERLAB_STRICT=1
 # Benchmarks run their CI-sized variant (same code paths, shorter runs) unless told otherwise.
 export BROKERLAB_BENCH_MODE="${BROKERLAB_BENCH_MODE:-quick}"
 
-.venv/bin/ruff check src tests notebooks labs
 # One pytest run: unit and integration tests, then nbval executes every notebook top to bottom.
 # test-artifacts/junit.xml keeps every test's and every notebook cell's time for the report.
 # TEST_TARGETS narrows what runs; TEST_ROUNDS repeats it on the same brokers (make soak);
