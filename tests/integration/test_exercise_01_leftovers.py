@@ -3,16 +3,19 @@ hint and accepts the reference solution."""
 
 from __future__ import annotations
 
+import random
+import re
 from urllib.parse import quote
 
 import pika
 import pytest
 import requests
 from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec
 
 import brokerlab
 from brokerlab.course import checks
-from brokerlab.exercises.lesson_01_leftovers import check_leftovers
+from brokerlab.exercises.lesson_01_leftovers import _Situation, check_leftovers
 
 pytestmark = pytest.mark.integration
 
@@ -125,3 +128,73 @@ def test_rejects_a_wrong_shape(brokers: brokerlab.Endpoints) -> None:
     result = check_leftovers(lambda topic, queue: {"kafka": 1, "rabbitmq": 1}, brokers)
     assert not result.passed
     assert "Return a tuple of two ints" in str(result)
+
+
+SEED_A, SEED_B = 21, 22
+
+
+def answer(brokers: brokerlab.Endpoints, seed: int) -> tuple[int, int]:
+    """The right answer of the situation a seed draws (nothing is built on the brokers)."""
+    s = _Situation(brokers, random.Random(seed))
+    return s.kafka_stored, s.rabbitmq_stored
+
+
+def admin_and_split_counters(topic: str, queue: str) -> tuple[int, int]:
+    """Right, another way: AdminClient.list_offsets, and ready + unacknowledged added up."""
+    ep = brokerlab.endpoints()
+    admin = AdminClient(ep.kafka_config())
+    partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions
+    ends = {}
+    for spec in ("earliest", "latest"):
+        replies = admin.list_offsets({TopicPartition(topic, p): getattr(OffsetSpec, spec)()
+                                      for p in partitions}, request_timeout=10)
+        ends[spec] = sum(f.result(timeout=15).offset for f in replies.values())
+    url = f"{ep.rabbitmq_management_url}/api/queues/%2F/{quote(queue, safe='')}"
+    q = requests.get(url, auth=ep.management_auth, timeout=5).json()
+    return ends["latest"] - ends["earliest"], q["messages_ready"] + q["messages_unacknowledged"]
+
+
+def test_accepts_every_correct_variant(brokers: brokerlab.Endpoints) -> None:
+    reference = checks.load_solution("lesson_01_leftovers").leftovers
+    for fn in (reference, admin_and_split_counters, lambda t, q: list(reference(t, q))):
+        result = check_leftovers(fn, brokers)
+        assert result.passed, result
+
+
+def test_rejects_the_answer_of_another_scenario(brokers: brokerlab.Endpoints) -> None:
+    assert answer(brokers, SEED_A) != answer(brokers, SEED_B)
+    result = check_leftovers(lambda t, q: answer(brokers, SEED_A), brokers, seed=SEED_B)
+    assert not result.passed
+
+
+def test_rejects_the_literal_answer_a_failing_attempt_printed(brokers, capsys) -> None:
+    failing = check_leftovers(rabbitmq_counts_only_ready, brokers, seed=SEED_A)
+    printed = capsys.readouterr().out + str(failing)
+    assert not failing.passed
+    right_rabbit = answer(brokers, SEED_A)[1]
+    hints = [line for line in failing.feedback if line.startswith("✘")]
+    assert hints and not any(re.search(rf"\b{right_rabbit}\b", h) for h in hints), hints
+    [literal] = {tuple(map(int, m)) for m in re.findall(r"returned \((\d+), (\d+)\)", printed)}
+    for seed in (SEED_A, SEED_B):
+        assert not check_leftovers(lambda t, q: literal, brokers, seed=seed).passed
+
+
+def test_rejects_an_answer_built_without_asking_the_brokers(brokers: brokerlab.Endpoints) -> None:
+    assert answer(brokers, SEED_A) != (20, 8)
+    assert not check_leftovers(lambda t, q: (20, 8), brokers, seed=SEED_A).passed
+
+
+def test_a_function_that_raises_gets_its_last_line_not_a_pass(brokers: brokerlab.Endpoints) -> None:
+    def leftovers(topic: str, queue: str) -> tuple[int, int]:
+        raise KeyError("messages")
+
+    result = check_leftovers(leftovers, brokers)
+    assert not result.passed and "raised KeyError: 'messages'" in str(result)
+
+
+def test_two_attempts_get_two_situations(brokers, capsys) -> None:
+    seeds = []
+    for _ in range(2):
+        check_leftovers(lambda t, q: (0, 0), brokers)
+        seeds += re.findall(r"scenario seed (\d+)", capsys.readouterr().out)
+    assert len(seeds) == 2 and seeds[0] != seeds[1]

@@ -53,10 +53,72 @@ def always(_: Measured) -> bool:
     return True
 
 
+# Conditions shared by more than one case of lessons 01-04's rules.
+def _kafka_retains(m: Measured) -> bool:
+    return (m["kafka_records_after_consuming"] == m["kafka_records_before_consuming"]
+            and m["kafka_records_replayed"] == m["kafka_records_before_consuming"] > 0)
+
+
+def _rabbitmq_removes_on_ack(m: Measured) -> bool:
+    return (m["rabbitmq_held_while_unacked"] == m["rabbitmq_published"] > 0
+            and m["rabbitmq_left_after_acks"] == 0)
+
+
+def _kafka_pulls(m: Measured) -> bool:
+    return (m["kafka_lag_growth"] >= 30 and m["kafka_fetch_requests"] is not None
+            and 0 < m["kafka_fetch_requests"] < m["kafka_records_read"] / 10)
+
+
+def _rabbitmq_pushes(m: Measured) -> bool:
+    return (m["rabbitmq_pushed_unasked"] == m["rabbitmq_queued"] > 0
+            and m["rabbitmq_delivered_before_acks"] == m["prefetch_count"]
+            and m["rabbitmq_max_unacked_under_load"] == m["prefetch_count"])
+
+
 # Each group of notebooks keeps its rules in its own block (edit only your block).
 
 # --- lessons 01-04 ---------------------------------------------------------------------------
-LESSONS_01_04: dict[str, Rule] = {}
+LESSONS_01_04: dict[str, Rule] = {
+    # lesson 01: retain vs remove
+    "retain-vs-remove": Rule(
+        needs=("kafka_records_before_consuming", "kafka_records_after_consuming",
+               "kafka_records_replayed", "rabbitmq_published", "rabbitmq_held_while_unacked",
+               "rabbitmq_left_after_acks"),
+        cases=(
+            Case("confirmed", "Kafka still stored every record after a group consumed and committed "
+                 "(and a second group read them all again) AND the RabbitMQ queue held its messages "
+                 "until the acks, then none", lambda m: _kafka_retains(m) and _rabbitmq_removes_on_ack(m)),
+            Case("half-true", "only one of those two halves held",
+                 lambda m: _kafka_retains(m) or _rabbitmq_removes_on_ack(m)),
+            Case("refuted", "neither half held", always),
+        )),
+    # lesson 01: push vs pull
+    "push-vs-pull": Rule(
+        needs=("kafka_lag_growth", "kafka_fetch_requests", "kafka_records_read",
+               "rabbitmq_queued", "rabbitmq_pushed_unasked", "prefetch_count",
+               "rabbitmq_delivered_before_acks", "rabbitmq_max_unacked_under_load"),
+        cases=(
+            Case("confirmed", "Kafka's slow consumer fell behind by at least 30 records (nothing was "
+                 "sent that it did not fetch) and it fetched in batches (fewer fetch requests than a "
+                 "tenth of the records read) AND RabbitMQ pushed a whole queue to a consumer that "
+                 "asked for nothing, stopping at prefetch_count",
+                 lambda m: _kafka_pulls(m) and _rabbitmq_pushes(m)),
+            Case("half-true", "only one of those two halves held",
+                 lambda m: _kafka_pulls(m) or _rabbitmq_pushes(m)),
+            Case("refuted", "neither half held", always),
+        )),
+    # lesson 02: the article's producer snippet
+    "kafka-producer-snippet": Rule(
+        needs=("snippet_raised", "queued_after_snippet"),
+        cases=(
+            Case("refuted", "the snippet, run as printed, raised an exception",
+                 lambda m: bool(m["snippet_raised"])),
+            Case("confirmed", "the snippet ran and its message had left the producer",
+                 lambda m: m["queued_after_snippet"] == 0),
+            Case("half-true", "the snippet ran, but its message was still queued in the producer",
+                 always),
+        )),
+}
 
 # --- lessons 05-08 ---------------------------------------------------------------------------
 LESSONS_05_08: dict[str, Rule] = {}

@@ -11,13 +11,16 @@
   rest were never delivered. Stored = ready + unacknowledged.
 
 It also checks that ``fn`` only *looked*: the group's commits and the queue's ready count must be
-the same before and after the call.
+the same before and after the call. Each attempt draws its numbers, payloads and names fresh from a
+seed it prints (``check_leftovers(fn, seed=N)`` builds the same situation again); a hint explains
+the mistake and never states the right count.
 """
 
 from __future__ import annotations
 
 import contextlib
 import random
+import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -28,6 +31,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPar
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from brokerlab.brokers import cleanup
+from brokerlab.course.checkpoints import Checkpoint
 from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
 from brokerlab.exercises import kafka_records
@@ -38,6 +42,30 @@ from brokerlab.settings import Endpoints, amqp_parameters, endpoints, ns
 EXERCISE = "lesson_01_leftovers"
 PARTITIONS = 2
 FIX = "Check the brokers with `brokerlab status` and start them with `brokerlab up`."
+
+CHECKPOINTS: tuple[Checkpoint, ...] = (
+    Checkpoint(
+        "lesson_01_checkpoint_after_commit",
+        "A consumer group has read every record of a Kafka topic and committed. What happens to "
+        "the records in the topic?",
+        frozenset({"b"}),
+        "A log keeps its records whoever has read them; the commit only stores the group's next "
+        "offset. Records go by retention (or delete_records), so any other group can read them all.",
+        "Look at the watermarks before and after the group consumed in section 2a, and at what the "
+        "second group read.",
+        {"a": "Kafka deletes them, because every group that exists has read them",
+         "b": "nothing: they stay until retention deletes them, and another group can read them all",
+         "c": "they move into __consumer_offsets, beside the group's commit"}),
+    Checkpoint(
+        "lesson_01_checkpoint_prefetch",
+        "A RabbitMQ consumer with basic_qos(prefetch_count=5) holds 5 unacked messages; 30 more wait "
+        "in the queue. It acks 2 of them. How many more messages does the broker send it now?",
+        frozenset({"b", "2"}),
+        "prefetch_count is a credit of unacked messages: each ack frees one slot, and the broker "
+        "fills it at once, so 2 acks let exactly 2 more through.",
+        "prefetch_count limits how many messages may be delivered and not yet acked at one time.",
+        {"a": "none until all 5 are acked", "b": "2", "c": "5"}),
+)
 
 
 class _Situation:
@@ -54,9 +82,13 @@ class _Situation:
         self.acked = rng.randint(4, 8)  # RabbitMQ: delivered and acknowledged
         self.unacked = rng.randint(2, 4)  # delivered, not acknowledged (yet)
         self.ready = rng.randint(3, 7)  # never delivered
+        self.rng = rng  # payloads, after the counts: the same seed gives the same situation
         self.admin = AdminClient(ep.kafka_config(**{"socket.timeout.ms": 10000}))
         self.params = amqp_parameters(ep.rabbitmq_url)
         self.connection: pika.BlockingConnection | None = None
+
+    def payload(self) -> bytes:
+        return self.rng.randbytes(self.rng.randint(4, 48))
 
     @property
     def kafka_stored(self) -> int:
@@ -76,9 +108,9 @@ class _Situation:
         futures = self.admin.create_topics([NewTopic(self.topic, num_partitions=PARTITIONS)],
                                            operation_timeout=10)
         _wait(futures[self.topic], f"create topic {self.topic}")
-        kafka_records.write(self.ep, self.topic, (Record(partition, f"p{partition}-{i}".encode())
+        kafka_records.write(self.ep, self.topic, (Record(partition, self.payload())
                                                   for partition, count in enumerate(self.produced)
-                                                  for i in range(count)), FIX)
+                                                  for _ in range(count)), FIX)
         deleted = self.admin.delete_records([TopicPartition(self.topic, 0, self.deleted)],
                                             request_timeout=10, operation_timeout=10)
         for future in deleted.values():
@@ -126,8 +158,8 @@ class _Situation:
             channel = self.connection.channel()
             channel.queue_declare(self.queue)
             channel.confirm_delivery()
-            for i in range(self.published):
-                channel.basic_publish("", self.queue, f"m{i}".encode())
+            for _ in range(self.published):
+                channel.basic_publish("", self.queue, self.payload())
             for _ in range(self.acked):
                 method, _props, _body = channel.basic_get(self.queue)
                 if method is None:
@@ -189,39 +221,43 @@ def _kafka_hint(got: int, s: _Situation) -> str:
     if got == 0:
         return ("Kafka: you returned 0, which is what the group has left to read (it read everything). "
                 "But consuming does not remove records from a log: they stay until retention deletes "
-                f"them. Count what the partitions still hold: Σ (high − low watermark) = {s.kafka_stored}.")
+                "them. Count what the partitions still hold: Σ over the partitions of (high − low "
+                "watermark).")
     if got == sum(s.produced):
         return (f"Kafka: {got} is every record ever produced (the sum of the high watermarks). The "
-                f"first {s.deleted} records of partition 0 were deleted: its low watermark is "
-                f"{s.deleted}, not 0. Stored = Σ (high − low) = {s.kafka_stored}.")
+                "first records of partition 0 were deleted: its low watermark is above 0. "
+                "Stored = Σ (high − low).")
     if got in (s.produced[0] - s.deleted, s.produced[1], s.produced[0]):
-        return (f"Kafka: {got} counts one partition only; the topic has {PARTITIONS} "
-                f"(consumer.list_topics(topic).topics[topic].partitions). Expected {s.kafka_stored}.")
-    return (f"Kafka: expected {s.kafka_stored} records stored (Σ over the partitions of high − low, "
-            f"from consumer.get_watermark_offsets), got {got}.")
+        return (f"Kafka: {got} counts one partition only; count every partition of the topic "
+                "(consumer.list_topics(topic).topics[topic].partitions).")
+    return (f"Kafka: {got} is not what the topic stores now. Count Σ over the partitions of high − low, "
+            "from consumer.get_watermark_offsets.")
 
 
 def _rabbit_hint(got: int, s: _Situation) -> str:
     if got == s.ready:
         return (f"RabbitMQ: {got} counts only the *ready* messages (what a passive queue_declare or "
-                f"messages_ready reports). {s.unacked} more were delivered to a consumer that has not "
-                f"acked them yet: the queue still holds them, and would deliver them again if that "
-                f"consumer died. A queue removes a message on ack. Expected ready + unacknowledged = "
-                f"{s.rabbitmq_stored} (the management API's 'messages').")
+                "messages_ready reports). Some more were delivered to a consumer that has not "
+                "acked them yet: the queue still holds them, and would deliver them again if that "
+                "consumer died. A queue removes a message on ack. Count ready + unacknowledged "
+                "(the management API's 'messages').")
     if got == s.published:
-        return (f"RabbitMQ: {got} is every message ever published, but {s.acked} were acked and are "
-                f"gone from the queue. Expected {s.rabbitmq_stored}.")
+        return (f"RabbitMQ: {got} is every message ever published, but some were acked and are "
+                "gone from the queue.")
     if got == s.unacked:
-        return (f"RabbitMQ: {got} counts only the unacknowledged messages; {s.ready} more are ready "
-                f"(never delivered). Expected {s.rabbitmq_stored}.")
-    return (f"RabbitMQ: expected {s.rabbitmq_stored} messages still in the queue (ready + "
-            f"unacknowledged), got {got}.")
+        return (f"RabbitMQ: {got} counts only the unacknowledged messages; others are ready "
+                "(never delivered) and still in the queue too.")
+    return (f"RabbitMQ: {got} is not what the queue holds now. Count the messages still in it: "
+            "ready + unacknowledged.")
 
 
 def check_leftovers(fn: Callable[[str, str], tuple[int, int]], ep: Endpoints | None = None,
                     seed: int | None = None, record: bool = True) -> CheckResult:
-    """Check ``fn(topic, queue) -> (kafka_stored, rabbitmq_stored)`` against the live brokers."""
+    """Check ``fn(topic, queue) -> (kafka_stored, rabbitmq_stored)`` against the live brokers, on
+    a situation drawn from ``seed`` (printed; random when None)."""
     fb = Feedback(EXERCISE, record=record)
+    seed = secrets.randbelow(10**6) if seed is None else seed
+    print(f"scenario seed {seed} (check_leftovers(leftovers, seed={seed}) builds the same one again)")
     s = _Situation(ep or endpoints(), random.Random(seed))
     try:
         s.build_kafka()
@@ -241,14 +277,13 @@ def check_leftovers(fn: Callable[[str, str], tuple[int, int]], ep: Endpoints | N
                           f"{s.unacked} delivered but not acked; the {s.acked} acked ones are gone)",
                           _rabbit_hint(rabbit, s))
             fb.expect(committed_after == committed, "the group's committed offsets were left alone",
-                      f"Your function changed the group's committed offsets ({committed} → "
-                      f"{committed_after}). Counting must not consume: do not subscribe() or commit "
-                      f"with the group; ask get_watermark_offsets() instead.")
+                      "Your function changed the group's committed offsets. Counting must not "
+                      "consume: do not subscribe() or commit with the group; ask "
+                      "get_watermark_offsets() instead.")
             fb.expect(ready_after == ready, "the queue's ready messages were left alone",
-                      f"The queue had {ready} ready messages before your function ran and "
-                      f"{ready_after} after: your function consumed some (basic_get / basic_consume "
-                      f"with an ack removes them — in a queue, reading is removing). Ask the "
-                      f"management API for the counts instead.")
+                      "The queue's ready count changed while your function ran: it consumed some "
+                      "(basic_get / basic_consume with an ack removes them — in a queue, reading is "
+                      "removing). Ask the management API for the counts instead.")
     finally:
         s.remove()
     return fb.result()
