@@ -20,6 +20,7 @@ every id must have exactly one payment with the right account and amount.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import sqlite3
@@ -36,7 +37,7 @@ import pika
 from brokerlab.course import checks
 from brokerlab.course.checkpoints import Checkpoint
 from brokerlab.errors import BrokerlabError
-from brokerlab.observe import workers
+from brokerlab.observe import queuestats, workers
 from brokerlab.settings import Endpoints, amqp_parameters, endpoints, ns
 
 EXERCISE = "lesson_04_idempotent_consumer"
@@ -183,13 +184,8 @@ def _publish(url: str, queue: str, payments: dict[str, tuple[str, int]]) -> None
 
 def _wait_until_released(url: str, queue: str, timeout: float = 10.0) -> None:
     """Wait until no consumer is attached: RabbitMQ has noticed the dead one and requeued its messages."""
-    deadline = time.monotonic() + timeout
-    with pika.BlockingConnection(amqp_parameters(url)) as connection:
-        channel = connection.channel()
-        while time.monotonic() < deadline:
-            if channel.queue_declare(queue, passive=True).method.consumer_count == 0:
-                return
-            connection.sleep(0.05)
+    with pika.BlockingConnection(amqp_parameters(url)) as connection, contextlib.suppress(BrokerlabError):
+        queuestats.ready_once_released(connection.channel(), queue, timeout)
 
 
 def _queue_depth_and_delete(url: str, queue: str) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -62,3 +63,17 @@ def wait_for(queue: str, expected: Callable[[dict], bool], what: str, ep: Endpoi
                 "Its counters are sampled every few seconds; if they never change, check the "
                 "broker with `brokerlab status`.")
         time.sleep(interval)
+
+
+def ready_once_released(channel: Any, queue: str, timeout: float = 10.0) -> int:
+    """Messages ready in ``queue`` once no consumer is attached, i.e. once the broker has noticed a
+    dead consumer and requeued its unacked messages (AMQP passive declare on ``channel``, exact)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        declared = channel.queue_declare(queue, passive=True).method  # passive: only look
+        if declared.consumer_count == 0:
+            return declared.message_count
+        if time.monotonic() > deadline:
+            raise BrokerlabError(f"{queue} still has {declared.consumer_count} consumer(s) after "
+                                 f"{timeout:.0f} s.", "Is another consumer attached to it (another kernel)?")
+        channel.connection.sleep(0.05)
