@@ -170,3 +170,12 @@ def test_checker_leaves_nothing_behind(ep):
         reply.raise_for_status()
         left = [item["name"] for item in reply.json() if item["name"].startswith(prefix)]
         assert not left, f"the checker left {kind} behind: {left}"
+
+
+def test_a_function_that_raises_gets_its_error_and_a_hint_not_a_pass(ep):
+    def raises(channel, exchange, queues):
+        channel.exchange_declare(exchange=exchange, exchange_type="topic")
+        raise KeyError("europe")
+
+    result = check_routing(raises, ep)
+    assert not result.passed and "raised KeyError: 'europe'" in str(result), str(result)

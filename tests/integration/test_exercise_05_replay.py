@@ -219,3 +219,12 @@ def test_accepts_the_reference_solution_and_cleans_up(brokers):
             break
         time.sleep(0.3)
     assert not left, f"the checker left topics behind: {left}"
+
+
+def test_a_function_that_raises_gets_its_error_and_a_hint_not_a_pass(brokers):
+    def raises(config, topic, partition, offset, n):
+        raise ValueError("no such partition in my head")
+
+    result = _check(raises, brokers)
+    assert not result.passed
+    assert "raised ValueError: no such partition in my head" in str(result), result
