@@ -118,10 +118,67 @@ LESSONS_01_04: dict[str, Rule] = {
             Case("half-true", "the snippet ran, but its message was still queued in the producer",
                  always),
         )),
+    # notebook 03: the article's pika snippet, run as written and then driven
+    "rabbitmq-consumer-snippet": Rule(
+        needs=("snippet_callbacks", "returned_after_close", "acked_and_gone"),
+        cases=(
+            Case("refuted", "the snippet as written never ran its callback (nothing drove pika's I/O "
+                 "loop)", lambda m: m["snippet_callbacks"] == 0),
+            Case("half-true", "the callback ran, but the message came back to the queue when the "
+                 "consumer left (it never acked)", lambda m: m["returned_after_close"]),
+            Case("confirmed", "the callback ran and its message left the queue",
+                 lambda m: m["acked_and_gone"]),
+            Case("depends", "otherwise", always),
+        )),
+    # notebook 03: one broker, three protocols
+    "protocols": Rule(
+        needs=("mqtt_arrived", "stomp_arrived"),
+        cases=(
+            Case("confirmed", "a message published over MQTT and one over STOMP both reached an AMQP "
+                 "consumer", lambda m: m["mqtt_arrived"] and m["stomp_arrived"]),
+            Case("half-true", "only one of MQTT and STOMP reached an AMQP consumer",
+                 lambda m: m["mqtt_arrived"] or m["stomp_arrived"]),
+            Case("refuted", "otherwise", always),
+        )),
+    # notebook 04: "at-least once" on both brokers
+    "delivery-guarantees": Rule(
+        needs=("kafka_lost", "rabbit_lost"),
+        cases=(
+            Case("half-true", "a consumer that committed/acked before processing lost messages on BOTH "
+                 "brokers (at-least-once only when the consumer acks after processing)",
+                 lambda m: m["kafka_lost"] > 0 and m["rabbit_lost"] > 0),
+            Case("confirmed", "no consumer lost a message on either broker, whatever its order of work",
+                 lambda m: m["kafka_lost"] == 0 and m["rabbit_lost"] == 0),
+            Case("depends", "otherwise (a loss on one broker only)", always),
+        )),
 }
 
 # --- lessons 05-08 ---------------------------------------------------------------------------
-LESSONS_05_08: dict[str, Rule] = {}
+LESSONS_05_08: dict[str, Rule] = {
+    # notebook 05: "Kafka: per partition; RabbitMQ: none"
+    "ordering": Rule(
+        needs=("kafka_per_key_in_order", "rabbitmq_single_consumer_in_order"),
+        cases=(
+            Case("refuted", "a Kafka key lost its order", lambda m: not m["kafka_per_key_in_order"]),
+            Case("confirmed", "Kafka kept every key's order and one RabbitMQ queue with one consumer did "
+                 "NOT keep FIFO order", lambda m: not m["rabbitmq_single_consumer_in_order"]),
+            Case("half-true", "Kafka kept every key's order and RabbitMQ kept FIFO order too (so its "
+                 "'None' is wrong)", always),
+        )),
+    # notebook 05: "Kafka: default (log retention); RabbitMQ: optional (queue durability)"
+    "persistence": Rule(
+        needs=("kafka_second_group_read_all", "rabbitmq_restarted", "rabbitmq_only_persistent_survived"),
+        cases=(
+            Case("depends", "RabbitMQ was not restarted (shared brokers): only Kafka's half was measured",
+                 lambda m: not m["rabbitmq_restarted"]),
+            Case("confirmed", "Kafka kept consumed records for a second group, and only RabbitMQ's durable "
+                 "queue with persistent messages kept them across the restart",
+                 lambda m: m["kafka_second_group_read_all"] and m["rabbitmq_only_persistent_survived"]),
+            Case("half-true", "one of those two halves held",
+                 lambda m: m["kafka_second_group_read_all"] or m["rabbitmq_only_persistent_survived"]),
+            Case("refuted", "otherwise", always),
+        )),
+}
 
 # --- labs 01-07 ------------------------------------------------------------------------------
 LABS: dict[str, Rule] = {}

@@ -5,6 +5,9 @@ row in the ``payments`` table out, then ``channel.basic_ack``. The checker publi
 ``message_id`` set, runs the learner's ``handle`` in a separate worker process and kills that
 process twice with SIGKILL at points chosen to catch the two classic mistakes:
 
+Each attempt draws a fresh scenario from a seed the checker prints: how many payments, their ids,
+accounts and amounts, and at which ack each kill falls.
+
 1. **before an ack** — the payment is committed, the ack is never sent, RabbitMQ redelivers the
    message: a consumer that does not de-duplicate pays it twice;
 2. **right after an ack** — the ack has reached the broker (a synchronous round trip on the same
@@ -17,6 +20,7 @@ every id must have exactly one payment with the right account and amount.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import sqlite3
@@ -31,8 +35,9 @@ from typing import Any
 import pika
 
 from brokerlab.course import checks
+from brokerlab.course.checkpoints import Checkpoint
 from brokerlab.errors import BrokerlabError
-from brokerlab.observe import workers
+from brokerlab.observe import queuestats, workers
 from brokerlab.settings import Endpoints, amqp_parameters, endpoints, ns
 
 EXERCISE = "lesson_04_idempotent_consumer"
@@ -41,6 +46,27 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS payments (message_id TEXT, account TEXT, amount INTEGER);
 CREATE TABLE IF NOT EXISTS processed (message_id TEXT PRIMARY KEY);
 """
+CHECKPOINTS = (
+    Checkpoint(
+        "lesson_04_checkpoint_commit_first",
+        "A Kafka consumer commits each record's offset, then processes it. It is killed between the "
+        "two at record #13. What happens to record #13?",
+        frozenset({"a"}),
+        "Lost: the group's committed offset already says 'continue after #13', so the restarted "
+        "consumer never sees it. Commit first = at-most-once.",
+        "After the restart, where does the group's committed offset tell the consumer to start?",
+        {"a": "it is lost: never processed", "b": "it is processed twice", "c": "it is processed once"}),
+    Checkpoint(
+        "lesson_04_checkpoint_acks_all",
+        "The producer used acks=all. Does that make the consumer at-least-once?",
+        frozenset({"b"}),
+        "No: acks=all is about the write (every in-sync replica has it before the broker confirms). "
+        "When the consumer commits or acks decides loss or duplicates.",
+        "Section 1's producer used acks=all too: what happened to m13 there?",
+        {"a": "yes: every record is then delivered at least once",
+         "b": "no: it makes the write durable; the consumer's commit/ack order decides delivery",
+         "c": "only with enable.idempotence=True as well"}),
+)
 FIX = "Check the brokers with `brokerlab status` (start them with `brokerlab up`), then run the check again."
 
 
@@ -124,34 +150,42 @@ def _consume(handle: Callable[..., Any], url: str, queue: str, db_path: str, eve
     db.close()
 
 
-def _publish(url: str, queue: str, count: int, seed: int) -> dict[str, tuple[str, int]]:
-    """Declare ``queue``, publish ``count`` payments with confirms; returns ``{id: (account, amount)}``."""
+def scenario(seed: int) -> tuple[dict[str, tuple[str, int]], list[tuple[str, int] | None]]:
+    """One attempt's payments ``{id: (account, amount)}`` (16–28 of them, random ids, accounts and
+    amounts) and its kill plan: before the k-th ack of run 1, after the j-th ack of run 2, then a
+    run that drains the queue."""
     rng = random.Random(seed)
-    expected: dict[str, tuple[str, int]] = {}
+    payments: dict[str, tuple[str, int]] = {}
+    count = rng.randint(16, 28)
+    while len(payments) < count:
+        payments[f"pay-{rng.randbytes(3).hex()}"] = (f"acct-{rng.randint(100, 999)}", rng.randint(1, 999))
+    plan: list[tuple[str, int] | None] = [("before-ack", rng.randint(2, 6)),
+                                          ("after-ack", rng.randint(2, 5)), None]
+    return payments, plan
+
+
+def new_seed() -> int:
+    """A fresh seed for each attempt (pass ``seed=`` to replay one)."""
+    return random.SystemRandom().randrange(1, 10**6)
+
+
+def _publish(url: str, queue: str, payments: dict[str, tuple[str, int]]) -> None:
+    """Declare ``queue`` and publish ``payments`` with confirms, ``message_id`` set on each."""
     with pika.BlockingConnection(amqp_parameters(url)) as connection:
         channel = connection.channel()
         # x-expires: the broker deletes the queue 10 minutes after its last use, even if we crash.
         channel.queue_declare(queue, arguments={"x-expires": 600_000})
         channel.confirm_delivery()
-        for i in range(1, count + 1):
-            message_id = f"pay-{i:03d}"
-            account, amount = f"acct-{rng.randint(1, 4)}", rng.randint(1, 99)
-            expected[message_id] = (account, amount)
+        for message_id, (account, amount) in payments.items():
             body = json.dumps({"account": account, "amount": amount}).encode()
             channel.basic_publish("", queue, body, pika.BasicProperties(message_id=message_id,
                                                                         content_type="application/json"))
-    return expected
 
 
 def _wait_until_released(url: str, queue: str, timeout: float = 10.0) -> None:
     """Wait until no consumer is attached: RabbitMQ has noticed the dead one and requeued its messages."""
-    deadline = time.monotonic() + timeout
-    with pika.BlockingConnection(amqp_parameters(url)) as connection:
-        channel = connection.channel()
-        while time.monotonic() < deadline:
-            if channel.queue_declare(queue, passive=True).method.consumer_count == 0:
-                return
-            connection.sleep(0.05)
+    with pika.BlockingConnection(amqp_parameters(url)) as connection, contextlib.suppress(BrokerlabError):
+        queuestats.ready_once_released(connection.channel(), queue, timeout)
 
 
 def _queue_depth_and_delete(url: str, queue: str) -> int:
@@ -177,21 +211,26 @@ def _raised_message(output: str) -> str:
     return message
 
 
-def check_idempotent_consumer(handle: Callable[..., Any], messages: int = 20,
-                              ep: Endpoints | None = None, record: bool = True) -> checks.CheckResult:
+def check_idempotent_consumer(handle: Callable[..., Any], ep: Endpoints | None = None,
+                              seed: int | None = None) -> checks.CheckResult:
     """Run ``handle`` in a worker, SIGKILL it before an ack and after an ack, restart it, count effects.
 
     Passes when every published ``message_id`` has exactly one payment row with the right account
-    and amount, the queue is empty at the end, and the consumer really was killed twice.
+    and amount, the queue is empty at the end, and the consumer really was killed twice. Each
+    attempt draws a fresh scenario (``seed`` replays one); a reference solution is never recorded.
     """
-    fb = checks.Feedback(EXERCISE, record=record)
+    fb = checks.Feedback(EXERCISE, record=not checks.is_reference(handle))
     if not callable(handle):
         fb.expect(False, "", f"Pass your function itself: check_idempotent_consumer(handle), not {handle!r}.")
         return fb.result()
     ep = ep or endpoints()
+    seed = new_seed() if seed is None else seed
+    expected, plan = scenario(seed)
+    print(f"scenario seed {seed}: {len(expected)} payments; kills before ack #{plan[0][1]} "  # type: ignore[index]
+          f"of run 1 and after ack #{plan[1][1]} of run 2")  # type: ignore[index]
     queue = ns(f"ex04-payments-{uuid.uuid4().hex[:8]}")
     try:
-        expected = _publish(ep.rabbitmq_url, queue, messages, seed=4)
+        _publish(ep.rabbitmq_url, queue, expected)
     except (pika.exceptions.AMQPError, OSError) as exc:
         raise BrokerlabError(f"Could not publish the test payments to RabbitMQ: {exc!r}", FIX) from exc
     workdir = Path(tempfile.mkdtemp(prefix="brokerlab-ex04-"))
@@ -199,8 +238,7 @@ def check_idempotent_consumer(handle: Callable[..., Any], messages: int = 20,
     create_store(db_path)
     events = workers.Ledger(events_path)
 
-    # Run 1 dies just before its 4th ack, run 2 just after its 3rd ack, run 3 drains the queue.
-    plan = [("before-ack", 4), ("after-ack", 3), None]
+    # Run 1 dies just before its k-th ack, run 2 just after its j-th ack, run 3 drains the queue.
     runs: list[workers.Worker] = []
     too_slow = False
     try:
@@ -266,9 +304,9 @@ def _judge(fb: checks.Feedback, log: list[str], runs: list[workers.Worker], too_
     fb.expect(kills == 2,
               f"the consumer was killed (SIGKILL) twice mid-way and restarted; RabbitMQ redelivered "
               f"{redelivered} messages",
-              f"The consumer was killed {kills} times instead of 2: the check kills it at its 4th and "
-              "at its 3rd call of channel.basic_ack, so it must ack every message, once, right after "
-              "its payment is committed.")
+              f"The consumer was killed {kills} times instead of 2: the check kills it at a call of "
+              "channel.basic_ack in each of its first two runs, so it must ack every message, once, "
+              "right after its payment is committed.")
 
     lost = sorted(set(expected) - set(rows))
     acked_then_killed = [m for m in after if m in lost]

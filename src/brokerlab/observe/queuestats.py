@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from brokerlab import waiting
 from brokerlab.brokers.management import Management
@@ -46,3 +47,17 @@ def wait_for(queue: str, expected: Callable[[dict], bool], what: str, ep: Endpoi
         fix="Its counters are sampled every few seconds; if they never change, check the broker "
             "with `brokerlab status`.")
     return found or last, time.monotonic() - start
+
+
+def ready_once_released(channel: Any, queue: str, timeout: float = 10.0) -> int:
+    """Messages ready in ``queue`` once no consumer is attached, i.e. once the broker has noticed a
+    dead consumer and requeued its unacked messages (AMQP passive declare on ``channel``, exact)."""
+
+    def released() -> Any:
+        declared = channel.queue_declare(queue, passive=True).method  # passive: only look
+        return declared if declared.consumer_count == 0 else None
+
+    found = waiting.wait_for(released, timeout, 0.05,
+                             problem=f"{queue} still has a consumer attached after {timeout:.0f} s.",
+                             fix="Is another consumer attached to it (another kernel)?")
+    return found.message_count

@@ -15,6 +15,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -143,3 +144,31 @@ class Ledger:
 
     def clear(self) -> None:
         self.path.write_text("")
+
+
+def crash_then_restart(target: Callable[..., Any], *args: Any, crash_at: int,
+                       between: Callable[[], Any] | None = None) -> Any:
+    """Run ``target(*args, crash_at=crash_at)`` in a worker that kills itself there, then run
+    ``target(*args)`` again to the end; print both runs' output and the restart's duration.
+
+    ``between`` runs after the kill and before the restart (e.g. wait until the broker has noticed
+    the dead consumer); its result is returned. Raises if the first run was not killed or the
+    second did not finish cleanly: the demonstration would mean nothing."""
+    first = start(target, *args, crash_at=crash_at)
+    first.join(45)
+    print("first run :", first.output().strip() or "(no output)")
+    if not first.killed:
+        raise BrokerlabError(f"The first run was supposed to be killed; exit code {first.exitcode}.",
+                             "Read its output above: it probably failed before the crash point.")
+    seen = between() if between else None
+    started = time.monotonic()
+    second = start(target, *args)  # same function, same group / queue, no crash
+    exit_code = second.join(60)
+    print("second run:", second.output().strip() or "(no output)")
+    print(f"the restarted consumer finished in {time.monotonic() - started:.1f} s")
+    for worker in (first, second):
+        worker.log.unlink(missing_ok=True)
+    if exit_code != 0:
+        raise BrokerlabError(f"The restarted consumer failed (exit code {exit_code}).",
+                             "Read its output above.")
+    return seen
