@@ -91,3 +91,16 @@ def test_progress_report_separates_passed_attempted_and_not_attempted(capsys):
     text = capsys.readouterr().out
     assert "Passed (1):\n  lesson_01_leftovers (1 attempt(s))" in text
     assert "Attempted, not passed (1):\n  lab_01_consumer_lag" in text
+
+
+def test_a_function_that_raises_gets_its_last_line_and_a_hint_never_a_pass():
+    def learners_answer():
+        values = {"a": 1}
+        return values["b"]  # the mistake
+
+    fb = checks.Feedback("lesson_99_raises")
+    ok, _ = fb.call(learners_answer)
+    result = fb.result()
+    assert not ok and not result.passed
+    hint = result.feedback[-1]
+    assert "KeyError" in hint and 'return values["b"]' in hint and "learners_answer" in hint

@@ -11,6 +11,7 @@ import importlib.util
 import json
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,8 +63,8 @@ class Feedback:
             self.expect(False, "", "Not attempted yet: replace `raise NotImplementedError` with your "
                                    "code and run the cell again.")
         except Exception as exc:  # the learner's code: any failure is feedback
-            self.expect(False, "", f"Your function raised {type(exc).__name__}: {exc} — read the "
-                                   "message, fix the line it names, and run the cell again.")
+            self.expect(False, "", f"Your function raised {type(exc).__name__}: {exc} "
+                                   f"({_where(exc)}). Fix that line and run the cell again.")
         return False, None
 
     def call_bounded(self, fn: Callable[..., Any], *args: Any, timeout: float,
@@ -168,6 +169,15 @@ def _record_progress(exercise: str, passed: bool) -> None:
                       "attempts": previous.get("attempts", 0) + 1,
                       "history": history, "updated_at": now}
     _write_progress(data)
+
+
+def _where(exc: BaseException) -> str:
+    """The last line the traceback went through: where the learner's code failed."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "no traceback"
+    last = frames[-1]
+    return f"in {last.name}, line {last.lineno}: {(last.line or '').strip()}"
 
 
 def known_exercises() -> list[str]:
