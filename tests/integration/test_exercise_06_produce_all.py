@@ -179,4 +179,6 @@ def test_a_function_that_raises_gets_the_last_line_and_a_hint(brokers):
 def test_correct_variants_pass(brokers, seed):
     reference = checks.load_solution("lesson_06_produce_all")
     assert ex.check_produce_all(reference.produce_all, brokers, seed=seed).passed
+    assert ex.EXERCISE not in checks.progress(), "a reference run must not count as the learner's"
     assert ex.check_produce_all(poll_variant, brokers, seed=seed + 10).passed
+    assert checks.progress()[ex.EXERCISE]["passed"] is True

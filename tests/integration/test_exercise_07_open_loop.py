@@ -81,8 +81,10 @@ def test_correct_variants_pass(brokers, seed):
     reference = checks.load_solution("lesson_07_open_loop")
     result = open_loop.check_open_loop(reference.open_loop_publish, brokers, seed=seed)
     assert result.passed, result
+    assert open_loop.EXERCISE not in checks.progress(), "a reference run must not count as the learner's"
     result = open_loop.check_open_loop(catches_up_with_a_deadline_loop, brokers, seed=seed + 10)
     assert result.passed, result
+    assert checks.progress()[open_loop.EXERCISE]["passed"] is True
 
 
 def test_each_attempt_draws_a_fresh_scenario_from_a_printed_seed(brokers, capsys):
