@@ -1,11 +1,8 @@
 """Reference solution for notebook 06's exercise: produce a burst without losing any of it."""
 
-from confluent_kafka import Producer
 
-
-def produce_all(config: dict, topic: str, payloads: list[bytes]) -> int:
-    """Produce every payload to `topic`; return how many the broker acknowledged."""
-    producer = Producer(config)
+def produce_all(producer, topic: str, payloads: list[bytes]) -> int:
+    """Produce every payload to `topic` with `producer`; return how many the broker acknowledged."""
     acknowledged = 0
 
     def on_delivery(err, msg):

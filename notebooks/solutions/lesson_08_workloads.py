@@ -1,11 +1,12 @@
 # Reference solution — exercise "describe_workloads" (notebook 08).
 
 
-def describe_workloads() -> dict[str, dict]:
+def describe_workloads(facts: dict[str, dict]) -> dict[str, dict]:
     """The decision helper's answers for each scenario, as you would type them into the form."""
+    sensors, ledger, renders = facts["sensors"], facts["ledger"], facts["renders"]
     return {
         "sensors": {
-            "throughput": 2000 / 10,  # 2,000 thermostats, one reading every 10 s each
+            "throughput": sensors["devices"] / sensors["interval_s"],  # one reading per device per interval
             "ordering": "none",
             "routing": "many-patterns",  # every service subscribes with its own wildcards
             "replay": False,
@@ -17,11 +18,11 @@ def describe_workloads() -> dict[str, dict]:
             "protocols": ["mqtt"],
         },
         "ledger": {
-            "throughput": "3k",
+            "throughput": ledger["peak_per_s"],
             "ordering": "per-key",  # one account in order, accounts independent
             "routing": "simple",
             "replay": True,  # new services re-read the history
-            "retention_days": 30,
+            "retention_days": ledger["history_days"],
             "latency_p99_ms": None,
             "per_message": False,
             "survive_node_loss": True,
@@ -29,12 +30,12 @@ def describe_workloads() -> dict[str, dict]:
             "protocols": [],
         },
         "renders": {
-            "throughput": 50,
+            "throughput": renders["jobs_per_s"],
             "ordering": "none",
             "routing": "simple",
             "replay": False,
             "retention_days": 0,
-            "latency_p99_ms": 2000,
+            "latency_p99_ms": renders["p99_ms"],
             "per_message": True,  # per-job acks, retries, dead-lettering, priorities
             "survive_node_loss": True,
             "team": "none",

@@ -178,6 +178,30 @@ LESSONS_05_08: dict[str, Rule] = {
                  lambda m: m["kafka_second_group_read_all"] or m["rabbitmq_only_persistent_survived"]),
             Case("refuted", "otherwise", always),
         )),
+    # notebook 06: Kafka/RabbitMQ throughput ratios at equal durability (D1 best client, D2 Python)
+    "throughput": Rule(needs=("d1_ratio", "d2_ratio"), cases=(
+        Case("half-true", "Kafka was at least 8x faster at both D1 and D2 (a large gap even at "
+             "equal durability; the article's 16x still compared unequal setups)",
+             lambda m: min(m["d1_ratio"], m["d2_ratio"]) >= 8),
+        Case("refuted", "Kafka was less than 2x faster at both D1 and D2",
+             lambda m: max(m["d1_ratio"], m["d2_ratio"]) < 2),
+        Case("depends", "otherwise: the factor moves with the durability rung", always),
+    )),
+    # notebook 06: the best rate either broker reached on this machine, against 10^9 msg/s
+    "scale": Rule(needs=("best_msgs_per_s",), cases=(
+        Case("refuted", "the best rate measured here is below 10^8 msg/s, so billions per second "
+             "would take more than ten such machines",
+             lambda m: m["best_msgs_per_s"] < 1e8),
+        Case("half-true", "otherwise", always),
+    )),
+    # notebook 07: corrected p99 of both brokers at the same (lowest) load and durability D1
+    "latency": Rule(needs=("kafka_p99_ms", "rabbitmq_p99_ms"), cases=(
+        Case("half-true", "RabbitMQ's p99 was less than half of Kafka's at the same load",
+             lambda m: m["rabbitmq_p99_ms"] < m["kafka_p99_ms"] / 2),
+        Case("refuted", "Kafka's p99 was less than half of RabbitMQ's at the same load",
+             lambda m: m["kafka_p99_ms"] < m["rabbitmq_p99_ms"] / 2),
+        Case("depends", "otherwise: within a factor of 2 of each other at the same load", always),
+    )),
 }
 
 # --- labs 01-07 ------------------------------------------------------------------------------

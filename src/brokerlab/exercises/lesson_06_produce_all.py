@@ -1,46 +1,109 @@
 """Checker for notebook 06's exercise: produce a burst with confluent-kafka without losing any of it.
 
-The learner writes ``produce_all(config, topic, payloads) -> int``: produce every payload, answer a
-full local queue (``BufferError``) with ``poll()`` and a retry, ``flush()`` before returning, and
-return the number of messages the broker acknowledged (delivery reports without error).
+The learner writes ``produce_all(producer, topic, payloads) -> int``: produce every payload with the
+``confluent_kafka.Producer`` it is given, answer a full local queue (``BufferError``) with
+``poll()`` and a retry of the same payload, ``flush()`` before returning, and return the number of
+messages the broker acknowledged (delivery reports without error).
 
-The checker hands it a producer config with a deliberately tiny local queue
-(``queue.buffering.max.messages=100``), so a loop that ignores ``BufferError`` fails at once, and
-then reads the topic back: every payload must be there exactly once.
+Each attempt draws a fresh scenario from a seed the checker prints: how many payloads, their size
+and bytes, and how small the producer's local queue is. The checker builds the producer itself, so
+the queue cannot be made larger to dodge the exercise: it must fill, and the checker counts the
+``BufferError``s it raised. Then it reads the topic back: every payload must be there exactly once.
 """
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from brokerlab.bench.topology import create_topic
 from brokerlab.brokers import cleanup
-from brokerlab.course.checks import CheckResult, Feedback
+from brokerlab.course.checkpoints import Checkpoint
+from brokerlab.course.checks import CheckResult, Feedback, is_reference, seeded
 from brokerlab.errors import BrokerlabError
 from brokerlab.settings import Endpoints, endpoints, ns
 
 EXERCISE = "lesson_06_produce_all"
-COUNT = 2000
-LOCAL_QUEUE = 100
 FIX = "Check the brokers with `brokerlab status` (start them with `brokerlab up`), then run the cell again."
 
+CHECKPOINTS = (
+    Checkpoint(
+        "lesson_06_checkpoint_littles_law",
+        "A RabbitMQ publisher allows at most 10 messages awaiting their confirm, and a confirm takes "
+        "2 ms on average. At most how many messages per second can it publish?",
+        frozenset({"b"}),
+        "Little's law: in flight = throughput × latency, so throughput ≤ 10 / 0.002 s = 5,000 msg/s, "
+        "whatever the broker could take.",
+        "Use in flight = throughput × mean latency, with the latency in seconds.",
+        {"a": "500", "b": "5,000", "c": "20,000"}),
+    Checkpoint(
+        "lesson_06_checkpoint_buffer_error",
+        "producer.produce(...) raised BufferError. What happened to that message?",
+        frozenset({"c"}),
+        "produce() only hands a record to the client's local queue; when the queue is full it refuses "
+        "the record, which is not queued at all. poll() serves delivery reports and frees room; then "
+        "produce the same record again.",
+        "Think about where produce() puts a record, and what it does when that place is full.",
+        {"a": "It was sent, but the broker has not acknowledged it yet",
+         "b": "librdkafka will retry it by itself once there is room",
+         "c": "It was not queued at all: serve delivery reports with poll(), then produce it again"}),
+)
 
-def payloads(run: str, count: int = COUNT) -> list[bytes]:
-    """Distinct 1 KiB bodies, each starting with its own id."""
-    return [f"{run}-{i:06d}-".encode().ljust(1024, b".") for i in range(count)]
+
+@dataclass(frozen=True)
+class Scenario:
+    """One attempt's burst: ``count`` payloads of ``size`` bytes into a local queue of ``queue``."""
+
+    seed: int
+    count: int
+    size: int
+    queue: int
+
+    def payloads(self) -> list[bytes]:
+        """Distinct bodies: an index, then random bytes drawn from the seed."""
+        rng = random.Random(self.seed)
+        return [f"{i:06d}:".encode() + rng.randbytes(self.size - 7) for i in range(self.count)]
+
+    def __str__(self) -> str:
+        return (f"scenario seed {self.seed}: {self.count} payloads of {self.size} B, a local queue of "
+                f"{self.queue} messages")
 
 
-def producer_config(ep: Endpoints) -> dict:
-    """acks=all, some batching, and a local queue of only 100 messages."""
-    return ep.kafka_config(**{"acks": "all", "linger.ms": 5,
-                              "queue.buffering.max.messages": LOCAL_QUEUE,
+def scenario(seed: int | None = None) -> Scenario:
+    """The scenario of one attempt: drawn from ``seed`` (a fresh seed when None)."""
+    seed, rng = seeded(seed)
+    return Scenario(seed, count=rng.randrange(1200, 2401), size=rng.randrange(256, 1537),
+                    queue=rng.randrange(40, 161))
+
+
+class CountingProducer(Producer):
+    """The checker's producer: counts the payloads it accepted and the ``BufferError``s it raised."""
+
+    def __init__(self, config: dict) -> None:
+        super().__init__(config)
+        self.accepted = 0
+        self.refused = 0
+
+    def produce(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().produce(*args, **kwargs)
+        except BufferError:
+            self.refused += 1
+            raise
+        self.accepted += 1
+
+
+def producer_config(ep: Endpoints, s: Scenario) -> dict:
+    """acks=all, some batching, and a local queue of only ``s.queue`` messages."""
+    return ep.kafka_config(**{"acks": "all", "linger.ms": 5, "queue.buffering.max.messages": s.queue,
                               "message.timeout.ms": 20000})
 
 
@@ -74,25 +137,26 @@ def _read_back(ep: Endpoints, topic: str) -> list[bytes]:
 
 
 def judge(fb: Feedback, ok: bool, returned: Any, sent: list[bytes], got: list[bytes],
-          error: BaseException | None = None) -> None:
-    """Turn what the function returned and what the topic holds into specific feedback."""
+          producer: CountingProducer | None = None, error: BaseException | None = None) -> None:
+    """Turn what the function returned, what the producer saw and what the topic holds into
+    feedback. A hint says what went wrong, never what the right count would be."""
     n = len(sent)
     if isinstance(error, BufferError):
-        fb.expect(False, "", f"BufferError: {error}. The producer's local queue holds only {LOCAL_QUEUE} "
-                             "messages here, so produce() refuses more until delivery reports are "
-                             "served. Catch BufferError, call producer.poll(0.1), and produce the SAME "
-                             "payload again.")
+        fb.expect(False, "", f"BufferError: {error}. The producer's local queue is small here, so "
+                             "produce() refuses more until delivery reports are served. Catch "
+                             "BufferError, call producer.poll(0.1), and produce the SAME payload again.")
         return
     if not ok:
         return  # fb.call already recorded the hint
-    counts = Counter(got)
-    missing = n - len(set(got) & set(sent))
-    dupes = sum(c - 1 for c in counts.values() if c > 1)
+    arrived = set(got) & set(sent)
+    missing = n - len(arrived)
+    dupes = sum(c - 1 for c in Counter(got).values() if c > 1)
     if missing == n:
-        fb.expect(False, "", f"The topic is empty: none of the {n} messages arrived. Did you call "
-                             "producer.flush() before returning? Without it the messages still queued "
-                             "in the client are lost when the producer goes away.")
-    elif missing:
+        fb.expect(False, "", "The topic is empty: none of the payloads arrived. Produce each payload "
+                             "with the producer you were given, and call producer.flush() before "
+                             "returning: without it, messages still queued in the client never leave.")
+        return
+    if missing:
         fb.expect(False, "", f"{missing} of {n} payloads never reached the topic. When produce() raises "
                              "BufferError the message was NOT queued: poll() and retry the same "
                              "payload; and flush() before returning.")
@@ -103,29 +167,37 @@ def judge(fb: Feedback, ok: bool, returned: Any, sent: list[bytes], got: list[by
                              "that raised BufferError, not ones already accepted.")
     elif not missing:
         fb.expect(True, "No payload was written twice.", "")
+    if producer is not None:
+        fb.expect(producer.accepted >= n and producer.refused > 0,
+                  f"The local queue filled {producer.refused} times and you answered each BufferError.",
+                  "The local queue of the producer you were given never filled: produce every payload "
+                  "through it, as fast as it takes them (no flush() or waiting after each message), "
+                  "and handle the BufferError it raises when full.")
     if isinstance(returned, bool) or not isinstance(returned, int):
         fb.expect(False, "", f"Return the number of acknowledged messages (an int); got "
-                             f"{type(returned).__name__} {returned!r}. Count delivery reports whose "
-                             "err is None in an on_delivery callback.")
-    elif returned != len(set(got) & set(sent)):
-        fb.expect(False, "", f"You returned {returned}, but {len(set(got) & set(sent))} messages were "
+                             f"{type(returned).__name__}. Count delivery reports whose err is None in "
+                             "an on_delivery callback.")
+    elif returned != len(arrived):
+        fb.expect(False, "", f"You returned {returned}, which is not the number of messages the broker "
                              "acknowledged. Count in the on_delivery callback (err is None), and read "
                              "the count only after flush() has served every delivery report.")
     else:
         fb.expect(True, f"You returned {returned}, the number of acknowledged messages.", "")
 
 
-def check_produce_all(fn: Callable[[dict, str, list[bytes]], int], ep: Endpoints | None = None,
-                      timeout: float = 60.0) -> CheckResult:
-    """Run ``fn(config, topic, payloads)`` against a fresh topic; read the topic back and judge."""
+def check_produce_all(fn: Callable[[Producer, str, list[bytes]], int], ep: Endpoints | None = None,
+                      timeout: float = 60.0, seed: int | None = None) -> CheckResult:
+    """Run ``fn(producer, topic, payloads)`` on a fresh scenario and topic; read it back and judge."""
     ep = ep or endpoints()
-    fb = Feedback(EXERCISE)
-    run = uuid.uuid4().hex[:8]
-    topic = ns(f"exercise-produce-all-{run}")
+    s = scenario(seed)
+    print(s)
+    fb = Feedback(EXERCISE, record=not is_reference(fn))  # the checker wraps fn: decide here
+    topic = ns(f"exercise-produce-all-{uuid.uuid4().hex[:8]}")
     admin = AdminClient(ep.kafka_config(**{"socket.timeout.ms": 10000}))
     create_topic(ep, topic)  # one partition, waits until it has a leader
+    producer = CountingProducer(producer_config(ep, s))
     try:
-        sent = payloads(run)
+        sent = s.payloads()
         box: dict[str, BufferError] = {}
 
         def guarded(*args: Any) -> Any:
@@ -135,11 +207,13 @@ def check_produce_all(fn: Callable[[dict, str, list[bytes]], int], ep: Endpoints
                 box["buffer"] = exc
                 return None
 
-        ok, returned = fb.call_bounded(guarded, producer_config(ep), topic, list(sent), timeout=timeout,
+        ok, returned = fb.call_bounded(guarded, producer, topic, list(sent), timeout=timeout,
                                        hang_hint="Bound every wait: poll(0.1) inside the retry loop, "
                                                  "flush(30) at the end.")
-        got = _read_back(ep, topic)
-        judge(fb, ok, returned, sent, got, box.get("buffer"))
+        got = _read_back(ep, topic)  # before anything flushes for the learner
+        judge(fb, ok, returned, sent, got, producer, box.get("buffer"))
     finally:
+        producer.purge()  # nothing the checker's producer still holds outlives the check
+        producer.flush(5)
         cleanup.discard_kafka(admin, [topic])
     return fb.result()
