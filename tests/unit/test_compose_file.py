@@ -18,7 +18,7 @@ import jsonschema
 import pytest
 import yaml
 
-from brokerlab.brokers import compose, containers
+from brokerlab.brokers import compose, config, containers
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -229,10 +229,9 @@ def test_kafka_cluster_ports_match_the_native_cluster(services: dict) -> None:
 
 
 def test_kafka_image_is_the_native_pin(services: dict) -> None:
-    pin = kafka_pin()
     for name in KAFKA_SINGLE + KAFKA_CLUSTER:
-        assert services[name]["image"] == f"apache/kafka:{pin}", name
-    assert f"apache/kafka:{pin}" == containers.KAFKA_IMAGE
+        assert services[name]["image"] == f"apache/kafka:{kafka_pin()}", name
+    assert f"apache/kafka:{config.KAFKA_VERSION}" == containers.KAFKA_IMAGE
 
 
 # --------------------------------------------------------------------------------- RabbitMQ ---

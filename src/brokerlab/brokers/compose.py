@@ -20,7 +20,7 @@ from pathlib import Path
 import requests
 
 from brokerlab import settings
-from brokerlab.brokers import files
+from brokerlab.brokers import config, files
 from brokerlab.brokers.native import UpReport, rabbit_version
 from brokerlab.brokers.ports import is_free, is_open
 from brokerlab.errors import BrokerlabError
@@ -335,7 +335,7 @@ class ComposeBackend:
             "data_dir": None,  # data lives in the Docker volumes named in each node's "dir"
             "kafka": {
                 "up": kafka_up,
-                "version": _image_tag(rows.get(self.kafka_services[0])) or _pinned_kafka(),
+                "version": _image_tag(rows.get(self.kafka_services[0])) or config.KAFKA_VERSION,
                 "bootstrap_servers": self.bootstrap_servers,
                 "pids": [],
                 "rss_bytes": None,
@@ -375,11 +375,3 @@ def _image_tag(row: dict | None) -> str | None:
     name, _, tag = image.rpartition(":")
     return tag if name and tag and "/" not in tag else None
 
-
-def _pinned_kafka() -> str | None:
-    from brokerlab.brokers import maven
-
-    try:
-        return maven.KAFKA.version()
-    except BrokerlabError:
-        return None

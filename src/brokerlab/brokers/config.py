@@ -9,6 +9,11 @@ differs by nature between processes on 127.0.0.1 and containers on a Docker netw
 
 from __future__ import annotations
 
+# The Kafka release every backend runs: the native launcher resolves these jars from Maven Central
+# (maven.KAFKA passes it to Maven), testcontainers runs apache/kafka:<it>, and the tests check that
+# brokers/kafka/pom.xml and docker-compose.yml name the same one.
+KAFKA_VERSION = "4.4.0"
+KAFKA_IMAGE = f"apache/kafka:{KAFKA_VERSION}"
 KAFKA_HEAP = "-Xms128m -Xmx256m"  # the stock 1 GiB heap does not fit Binder next to RabbitMQ
 RABBIT_MEMORY_MIB = {1: 384, 3: 256}  # memory high watermark per node: single node, cluster node
 

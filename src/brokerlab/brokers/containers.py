@@ -29,7 +29,7 @@ from brokerlab.errors import BrokerlabError
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from testcontainers.core.container import DockerContainer
 
-KAFKA_IMAGE = "apache/kafka:4.1.1"  # the same pins as docker-compose.yml (tests check it)
+KAFKA_IMAGE = config.KAFKA_IMAGE  # docker-compose.yml names the same image (tests check it)
 RABBITMQ_IMAGE = "rabbitmq:3.13.7-management"
 RABBITMQ_FILES = {"enabled_plugins": "/etc/rabbitmq/enabled_plugins",
                   "compose-single.conf": "/etc/rabbitmq/conf.d/90-brokerlab.conf"}
