@@ -88,6 +88,12 @@ def kafka_pin() -> str:
     return match.group(1)
 
 
+def stream_settings(conf: str) -> dict[str, str]:
+    """The stream-protocol lines of a rabbitmq.conf."""
+    pairs = (line.split("=", 1) for line in conf.splitlines() if line.startswith("stream."))
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
 def mounted_file(service: dict, target: str) -> Path:
     """The repository file a service bind-mounts at ``target``."""
     for volume in service.get("volumes", []):
@@ -245,11 +251,14 @@ def test_rabbitmq_is_a_3x_image_everywhere(services: dict) -> None:
 def test_single_rabbitmq_ports_and_plugins(services: dict) -> None:
     service = services["rabbitmq"]
     assert {(h, c) for _, h, c in published(service)} == {
-        (5672, 5672), (15672, 15672), (1883, 1883), (61613, 61613)}
+        (5672, 5672), (15672, 15672), (1883, 1883), (61613, 61613), (5552, 5552)}
     plugins = mounted_file(service, "/etc/rabbitmq/enabled_plugins").read_text()
     assert re.fullmatch(r"\s*\[[a-z_,\s]+\]\.\s*", plugins), "enabled_plugins is an Erlang list term"
-    for plugin in ("rabbitmq_management", "rabbitmq_mqtt", "rabbitmq_stomp"):
+    for plugin in ("rabbitmq_management", "rabbitmq_mqtt", "rabbitmq_stomp", "rabbitmq_stream"):
         assert plugin in plugins
+    conf = mounted_file(service, "/etc/rabbitmq/conf.d/90-brokerlab.conf").read_text()
+    assert stream_settings(conf) == {"stream.listeners.tcp.default": "5552",
+                                     "stream.advertised_host": "127.0.0.1", "stream.advertised_port": "5552"}
     assert service.get("hostname") == "rabbitmq", "a fixed node name keeps the data on recreate"
 
 
@@ -257,13 +266,20 @@ def test_rabbitmq_cluster(services: dict) -> None:
     cookies, hostnames = set(), []
     for i, name in enumerate(RABBIT_CLUSTER, 1):
         service = services[name]
-        assert {(h, c) for _, h, c in published(service)} == {(5672 + i, 5672), (15672 + i, 15672)}
+        assert {(h, c) for _, h, c in published(service)} == {(5672 + i, 5672), (15672 + i, 15672),
+                                                               (5552 + i, 5552)}
         cookies.add(env(service)["RABBITMQ_ERLANG_COOKIE"])
         hostnames.append(service["hostname"])
         conf = mounted_file(service, "/etc/rabbitmq/conf.d/90-brokerlab.conf").read_text()
         assert "cluster_formation.peer_discovery_backend = classic_config" in conf
         peers = re.findall(r"^cluster_formation\.classic_config\.nodes\.\d+\s*=\s*(\S+)", conf, re.M)
         assert sorted(peers) == [f"rabbit@{h}" for h in RABBIT_CLUSTER]
+        assert "rabbitmq_stream" in mounted_file(service, "/etc/rabbitmq/enabled_plugins").read_text()
+        # Each node advertises the stream port the host reaches it on.
+        stream = stream_settings(conf) | stream_settings(
+            mounted_file(service, "/etc/rabbitmq/conf.d/91-stream.conf").read_text())
+        assert stream == {"stream.listeners.tcp.default": "5552", "stream.advertised_host": "127.0.0.1",
+                          "stream.advertised_port": str(5552 + i)}
     assert cookies == {"${BROKERLAB_ERLANG_COOKIE:-}"}, "one shared cookie, from the environment, none in git"
     assert hostnames == RABBIT_CLUSTER
     for name in RABBIT_CLUSTER[1:]:

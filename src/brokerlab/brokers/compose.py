@@ -133,12 +133,12 @@ class ComposeBackend:
             self.rabbit_services = ["rabbitmq-1", "rabbitmq-2", "rabbitmq-3"]
             self.kafka_ports = [19092, 19102, 19112]
             self.amqp_port, self.management_port = 5673, 15673
-            rabbit_ports = [[5672 + i, 15672 + i] for i in (1, 2, 3)]
+            rabbit_ports = [[5672 + i, 15672 + i, 5552 + i] for i in (1, 2, 3)]  # + stream
         else:
             self.kafka_services, self.rabbit_services = ["kafka"], ["rabbitmq"]
             self.kafka_ports = [9092]
             self.amqp_port, self.management_port = 5672, 15672
-            rabbit_ports = [[5672, 15672, 1883, 61613]]  # AMQP, management, MQTT, STOMP
+            rabbit_ports = [[5672, 15672, 1883, 61613, 5552]]  # AMQP, management, MQTT, STOMP, stream
         # Host ports each service publishes (on 127.0.0.1), as in docker-compose.yml.
         self.published: dict[str, list[int]] = {
             **{s: [p] for s, p in zip(self.kafka_services, self.kafka_ports, strict=True)},

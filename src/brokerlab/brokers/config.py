@@ -26,7 +26,8 @@ KAFKA_TOPOLOGY = frozenset({
 # Where a RabbitMQ node listens, logs and finds its peers; guest's loopback rule (native only:
 # the Docker image lets guest in through the published ports, which are bound to 127.0.0.1).
 RABBIT_TOPOLOGY_PREFIXES = ("listeners.", "management.tcp.", "mqtt.listeners.", "stomp.listeners.",
-                            "stream.listeners.", "cluster_formation.", "log.", "loopback_users.")
+                            "stream.listeners.", "stream.advertised_", "cluster_formation.", "log.",
+                            "loopback_users.")
 
 
 def kafka(nodes: int) -> dict[str, str]:
