@@ -2,7 +2,7 @@
 
 The environment contract (all backends, notebooks and tests):
 ``KAFKA_BOOTSTRAP_SERVERS``, ``RABBITMQ_URL``, ``RABBITMQ_MANAGEMENT_URL`` (and
-``RABBITMQ_MQTT_URL``, ``RABBITMQ_STOMP_URL``) win when set;
+``RABBITMQ_MQTT_URL``, ``RABBITMQ_STOMP_URL``, ``RABBITMQ_STREAM_URL``) win when set;
 ``BROKERLAB_NAMESPACE`` prefixes every name the course creates; ``BROKERLAB_DATA_DIR`` moves
 the native launcher's data.
 """
@@ -25,6 +25,7 @@ DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/%2F"
 DEFAULT_MANAGEMENT = "http://127.0.0.1:15672"
 DEFAULT_MQTT = "mqtt://127.0.0.1:1883"
 DEFAULT_STOMP = "stomp://127.0.0.1:61613"
+DEFAULT_STREAM = "rabbitmq-stream://127.0.0.1:5552"  # RabbitMQ's stream protocol (rstream)
 _NAMESPACE_RE = re.compile(r"^[A-Za-z0-9._-]{0,40}$")
 # Client settings for managed clusters, passed through unchanged to confluent-kafka.
 _KAFKA_PASSTHROUGH = {
@@ -111,6 +112,7 @@ class Endpoints:
     source: str  # "environment", "native" or "default"
     rabbitmq_mqtt_url: str = DEFAULT_MQTT
     rabbitmq_stomp_url: str = DEFAULT_STOMP
+    rabbitmq_stream_url: str = DEFAULT_STREAM
 
     def kafka_config(self, **extra: object) -> dict[str, object]:
         """A confluent-kafka config dict: bootstrap servers, pass-through security settings, extras."""
@@ -120,6 +122,12 @@ class Endpoints:
                 conf[key] = os.environ[env]
         conf.update(extra)
         return conf
+
+    @property
+    def stream_address(self) -> tuple[str, int]:
+        """Host and port of RabbitMQ's stream protocol, as rstream's ``Producer``/``Consumer`` take them."""
+        parts = urlsplit(self.rabbitmq_stream_url)
+        return parts.hostname or "127.0.0.1", parts.port or 5552
 
     @property
     def management_auth(self) -> tuple[str, str]:
@@ -162,6 +170,7 @@ def endpoints() -> Endpoints:
     mgmt = os.environ.get("RABBITMQ_MANAGEMENT_URL") or saved.get("management", DEFAULT_MANAGEMENT)
     mqtt = os.environ.get("RABBITMQ_MQTT_URL") or saved.get("mqtt") or DEFAULT_MQTT
     stomp = os.environ.get("RABBITMQ_STOMP_URL") or saved.get("stomp") or DEFAULT_STOMP
+    stream = os.environ.get("RABBITMQ_STREAM_URL") or saved.get("stream") or DEFAULT_STREAM
     return Endpoints(
         kafka_bootstrap_servers=_validate_bootstrap(kafka),
         rabbitmq_url=_validate_url("RABBITMQ_URL", amqp, ("amqp", "amqps"), DEFAULT_AMQP),
@@ -172,4 +181,6 @@ def endpoints() -> Endpoints:
         rabbitmq_mqtt_url=_validate_url("RABBITMQ_MQTT_URL", mqtt, ("mqtt", "mqtts"), DEFAULT_MQTT),
         rabbitmq_stomp_url=_validate_url("RABBITMQ_STOMP_URL", stomp, ("stomp", "stomp+ssl"),
                                          DEFAULT_STOMP),
+        rabbitmq_stream_url=_validate_url("RABBITMQ_STREAM_URL", stream,
+                                          ("rabbitmq-stream", "rabbitmq-stream+tls"), DEFAULT_STREAM),
     )

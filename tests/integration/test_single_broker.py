@@ -69,11 +69,13 @@ def test_management_api_sees_a_queue_the_test_made(brokers):
             channel.queue_delete(queue)
 
 
-def test_mqtt_and_stomp_listeners_are_enabled(brokers):
+def test_mqtt_stomp_and_stream_listeners_are_enabled(brokers):
     overview = requests.get(f"{brokers.rabbitmq_management_url}/api/overview",
                             auth=brokers.management_auth, timeout=5).json()
     protocols = {listener["protocol"] for listener in overview["listeners"]}
-    assert {"amqp", "mqtt", "stomp", "http"} <= protocols
+    assert {"amqp", "mqtt", "stomp", "stream", "http"} <= protocols
+    stream_ports = {item["port"] for item in overview["listeners"] if item["protocol"] == "stream"}
+    assert stream_ports == {brokers.stream_address[1]}
 
 
 def test_status_json_has_the_documented_keys(brokers):

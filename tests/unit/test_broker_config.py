@@ -59,10 +59,12 @@ def test_identity_is_kept_across_calls(tmp_path):
 
 
 def test_rabbit_conf_binds_everything_to_loopback():
-    conf = render_conf(RabbitPorts(5672, 15672, 25672, mqtt=1883, stomp=61613), ())
-    listeners = [line for line in conf.splitlines() if "listeners" in line or ".ip" in line]
-    assert len(listeners) == 4
+    conf = render_conf(RabbitPorts(5672, 15672, 25672, mqtt=1883, stomp=61613, stream=5552), ())
+    listeners = [line for line in conf.splitlines()
+                 if "listeners" in line or ".ip" in line or "advertised_host" in line]
+    assert len(listeners) == 6
     assert all("127.0.0.1" in line for line in listeners)
+    assert "stream.advertised_port = 5552" in conf
     assert "vm_memory_high_watermark.absolute = 384MiB" in conf
     assert "cluster_formation" not in conf
     assert "management.sample_retention_policies.basic.minute = 1" in conf
@@ -114,3 +116,17 @@ def test_every_course_port_is_below_the_ephemeral_range(tmp_path):
              for node in deployment.nodes for _label, port in node.ports()]
     stomp = 61613  # STOMP's registered port, above the range
     assert all(port < 32768 or port == stomp for port in ports), sorted(ports)
+
+
+def test_every_native_node_speaks_the_stream_protocol(tmp_path):
+    """Single node and each cluster node: the rabbitmq_stream plugin, its own port (+ offset) on
+    127.0.0.1, advertised as such; the endpoints name the single node's."""
+    single = native.single(700, data=tmp_path).rabbit[0]
+    nodes = native.cluster(700, data=tmp_path).rabbit
+    assert [n.rabbit_ports.stream for n in [single, *nodes]] == [6252, 6253, 6254, 6255]
+    for node in [single, *nodes]:
+        assert "rabbitmq_stream" in node.plugins
+        conf = render_conf(node.rabbit_ports, node.peers)
+        port = node.rabbit_ports.stream
+        assert f"stream.listeners.tcp.default = 127.0.0.1:{port}" in conf
+        assert f"stream.advertised_port = {port}" in conf and "stream.advertised_host = 127.0.0.1" in conf

@@ -5,12 +5,13 @@ only the topology (listeners, quorum, paths, peers), which differs by nature, is
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from brokerlab.brokers import config, containers, native
+from brokerlab.brokers import config, containers, maven, native
 from brokerlab.brokers.kafka_native import JVM_OPTIONS, render_properties
 from brokerlab.brokers.rabbitmq_native import render_conf
 
@@ -88,3 +89,42 @@ def test_a_changed_setting_is_caught() -> None:
     assert course_kafka_env({**env, "KAFKA_LOG_FLUSH_INTERVAL_MESSAGES": 1}) != course
     text = (ROOT / "brokers" / "rabbitmq" / "compose-single.conf").read_text()
     assert conf_settings(text.replace("= 1000", "= 5000")) != config.rabbitmq(1)
+
+
+def pom_kafka_version(text: str) -> str:
+    """The <kafka.version> property of a Maven manifest."""
+    return text.split("<kafka.version>", 1)[1].split("</kafka.version>", 1)[0]
+
+
+def test_every_backend_runs_the_pinned_kafka_version() -> None:
+    """config.KAFKA_VERSION is the one pin: the native launcher resolves it (and passes it to
+    Maven), testcontainers runs its image, and the manifest and the Compose file name it too."""
+    assert maven.KAFKA.version() == config.KAFKA_VERSION
+    assert pom_kafka_version((ROOT / "brokers" / "kafka" / "pom.xml").read_text()) == config.KAFKA_VERSION
+    assert containers.KAFKA_IMAGE == config.KAFKA_IMAGE == f"apache/kafka:{config.KAFKA_VERSION}"
+    for name, service in SERVICES.items():
+        if name.startswith("kafka"):
+            assert service["image"] == config.KAFKA_IMAGE, name
+
+
+def test_maven_is_told_the_pinned_kafka_version(tmp_path, monkeypatch) -> None:
+    """The jars come from the pin even if someone edits the manifest's property alone."""
+    calls: list[list[str]] = []
+
+    def fake_run(cmd, **_):
+        calls.append(cmd)
+        out = Path(next(a for a in cmd if a.startswith("-DoutputDirectory=")).split("=", 1)[1])
+        out.mkdir(parents=True)
+        (out / f"kafka_2.13-{config.KAFKA_VERSION}.jar").write_text("")
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(maven.shutil, "which", lambda _: "/usr/bin/mvn")
+    monkeypatch.setattr(maven.subprocess, "run", fake_run)
+    target = maven.KAFKA.ensure(tmp_path)
+    assert f"-Dkafka.version={config.KAFKA_VERSION}" in calls[0]
+    assert target.name == f"kafka-{config.KAFKA_VERSION}"
+
+
+def test_a_changed_kafka_version_is_caught() -> None:
+    pom = (ROOT / "brokers" / "kafka" / "pom.xml").read_text()
+    assert pom_kafka_version(pom.replace(config.KAFKA_VERSION, "4.1.1")) != config.KAFKA_VERSION

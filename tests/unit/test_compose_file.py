@@ -18,7 +18,7 @@ import jsonschema
 import pytest
 import yaml
 
-from brokerlab.brokers import compose, containers
+from brokerlab.brokers import compose, config, containers
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -86,6 +86,12 @@ def kafka_pin() -> str:
                       (ROOT / "brokers" / "kafka" / "pom.xml").read_text())
     assert match, "no <kafka.version> in brokers/kafka/pom.xml"
     return match.group(1)
+
+
+def stream_settings(conf: str) -> dict[str, str]:
+    """The stream-protocol lines of a rabbitmq.conf."""
+    pairs = (line.split("=", 1) for line in conf.splitlines() if line.startswith("stream."))
+    return {k.strip(): v.strip() for k, v in pairs}
 
 
 def mounted_file(service: dict, target: str) -> Path:
@@ -229,10 +235,9 @@ def test_kafka_cluster_ports_match_the_native_cluster(services: dict) -> None:
 
 
 def test_kafka_image_is_the_native_pin(services: dict) -> None:
-    pin = kafka_pin()
     for name in KAFKA_SINGLE + KAFKA_CLUSTER:
-        assert services[name]["image"] == f"apache/kafka:{pin}", name
-    assert f"apache/kafka:{pin}" == containers.KAFKA_IMAGE
+        assert services[name]["image"] == f"apache/kafka:{kafka_pin()}", name
+    assert f"apache/kafka:{config.KAFKA_VERSION}" == containers.KAFKA_IMAGE
 
 
 # --------------------------------------------------------------------------------- RabbitMQ ---
@@ -246,11 +251,14 @@ def test_rabbitmq_is_a_3x_image_everywhere(services: dict) -> None:
 def test_single_rabbitmq_ports_and_plugins(services: dict) -> None:
     service = services["rabbitmq"]
     assert {(h, c) for _, h, c in published(service)} == {
-        (5672, 5672), (15672, 15672), (1883, 1883), (61613, 61613)}
+        (5672, 5672), (15672, 15672), (1883, 1883), (61613, 61613), (5552, 5552)}
     plugins = mounted_file(service, "/etc/rabbitmq/enabled_plugins").read_text()
     assert re.fullmatch(r"\s*\[[a-z_,\s]+\]\.\s*", plugins), "enabled_plugins is an Erlang list term"
-    for plugin in ("rabbitmq_management", "rabbitmq_mqtt", "rabbitmq_stomp"):
+    for plugin in ("rabbitmq_management", "rabbitmq_mqtt", "rabbitmq_stomp", "rabbitmq_stream"):
         assert plugin in plugins
+    conf = mounted_file(service, "/etc/rabbitmq/conf.d/90-brokerlab.conf").read_text()
+    assert stream_settings(conf) == {"stream.listeners.tcp.default": "5552",
+                                     "stream.advertised_host": "127.0.0.1", "stream.advertised_port": "5552"}
     assert service.get("hostname") == "rabbitmq", "a fixed node name keeps the data on recreate"
 
 
@@ -258,13 +266,20 @@ def test_rabbitmq_cluster(services: dict) -> None:
     cookies, hostnames = set(), []
     for i, name in enumerate(RABBIT_CLUSTER, 1):
         service = services[name]
-        assert {(h, c) for _, h, c in published(service)} == {(5672 + i, 5672), (15672 + i, 15672)}
+        assert {(h, c) for _, h, c in published(service)} == {(5672 + i, 5672), (15672 + i, 15672),
+                                                               (5552 + i, 5552)}
         cookies.add(env(service)["RABBITMQ_ERLANG_COOKIE"])
         hostnames.append(service["hostname"])
         conf = mounted_file(service, "/etc/rabbitmq/conf.d/90-brokerlab.conf").read_text()
         assert "cluster_formation.peer_discovery_backend = classic_config" in conf
         peers = re.findall(r"^cluster_formation\.classic_config\.nodes\.\d+\s*=\s*(\S+)", conf, re.M)
         assert sorted(peers) == [f"rabbit@{h}" for h in RABBIT_CLUSTER]
+        assert "rabbitmq_stream" in mounted_file(service, "/etc/rabbitmq/enabled_plugins").read_text()
+        # Each node advertises the stream port the host reaches it on.
+        stream = stream_settings(conf) | stream_settings(
+            mounted_file(service, "/etc/rabbitmq/conf.d/91-stream.conf").read_text())
+        assert stream == {"stream.listeners.tcp.default": "5552", "stream.advertised_host": "127.0.0.1",
+                          "stream.advertised_port": str(5552 + i)}
     assert cookies == {"${BROKERLAB_ERLANG_COOKIE:-}"}, "one shared cookie, from the environment, none in git"
     assert hostnames == RABBIT_CLUSTER
     for name in RABBIT_CLUSTER[1:]:

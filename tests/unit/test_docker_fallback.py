@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from brokerlab import cli
-from brokerlab.brokers import backend_for, compose, containers, native
+from brokerlab.brokers import backend_for, compose, config, containers, native
 from brokerlab.errors import BrokerlabError
 
 NO_ENGINE = "unix:///nonexistent/brokerlab-test/docker.sock"
@@ -182,7 +182,7 @@ def test_port_offset_is_refused_for_compose(private_data: None) -> None:
 
 # ----------------------------------------------------- behaviour with a fake `docker compose` ---
 def ps_rows(services: list[str], state: str = "running", health: str = "healthy") -> list[dict]:
-    image = {"kafka": "apache/kafka:4.1.1", "rabbitmq": "rabbitmq:3.13.7-management"}
+    image = {"kafka": containers.KAFKA_IMAGE, "rabbitmq": containers.RABBITMQ_IMAGE}
     return [{"Name": f"{compose.PROJECT}-{s}-1", "Service": s, "State": state, "Health": health,
              "Image": image[s.split("-")[0]], "Project": compose.PROJECT} for s in services]
 
@@ -238,7 +238,7 @@ def test_status_has_the_native_shape(fmt: str, engine_up: None, tmp_path: Path,
     assert status["backend"] == "compose" and status["deployment"] == "single"
     assert status["kafka"]["up"] and status["rabbitmq"]["up"]
     assert status["kafka"]["bootstrap_servers"] == "127.0.0.1:9092"
-    assert status["kafka"]["version"] == "4.1.1" and status["rabbitmq"]["version"] == "3.13.7"
+    assert status["kafka"]["version"] == config.KAFKA_VERSION and status["rabbitmq"]["version"] == "3.13.7"
     assert status["rabbitmq"]["amqp_url"] == "amqp://guest:guest@127.0.0.1:5672/%2F"
     assert status["rabbitmq"]["management_url"] == "http://127.0.0.1:15672"
     assert status["kafka"]["pids"] == [] and status["rabbitmq"]["pids"] == []

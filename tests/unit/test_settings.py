@@ -8,7 +8,7 @@ from brokerlab import settings
 from brokerlab.errors import BrokerlabError
 
 ENV = ("KAFKA_BOOTSTRAP_SERVERS", "RABBITMQ_URL", "RABBITMQ_MANAGEMENT_URL", "BROKERLAB_NAMESPACE",
-       "RABBITMQ_MQTT_URL", "RABBITMQ_STOMP_URL")
+       "RABBITMQ_MQTT_URL", "RABBITMQ_STOMP_URL", "RABBITMQ_STREAM_URL")
 
 
 @pytest.fixture
@@ -27,6 +27,8 @@ def test_defaults_when_nothing_is_set(clean_env):
     assert eps.rabbitmq_management_url == "http://127.0.0.1:15672"
     assert (eps.rabbitmq_mqtt_url, eps.rabbitmq_stomp_url) == ("mqtt://127.0.0.1:1883",
                                                                "stomp://127.0.0.1:61613")
+    assert eps.rabbitmq_stream_url == "rabbitmq-stream://127.0.0.1:5552"
+    assert eps.stream_address == ("127.0.0.1", 5552)
 
 
 def test_native_state_file_is_used(clean_env):
@@ -34,10 +36,11 @@ def test_native_state_file_is_used(clean_env):
     state.mkdir(parents=True)
     (state / "endpoints.json").write_text(json.dumps({
         "kafka": "127.0.0.1:9192", "amqp": "amqp://guest:guest@127.0.0.1:5772/%2F",
-        "management": "http://127.0.0.1:15772"}))
+        "management": "http://127.0.0.1:15772", "stream": "rabbitmq-stream://127.0.0.1:5652"}))
     eps = settings.endpoints()
     assert (eps.source, eps.kafka_bootstrap_servers) == ("native", "127.0.0.1:9192")
     assert eps.rabbitmq_management_url.endswith(":15772")
+    assert eps.stream_address == ("127.0.0.1", 5652)
 
 
 def test_environment_wins_over_state(clean_env, monkeypatch):
@@ -52,6 +55,11 @@ def test_environment_wins_over_state(clean_env, monkeypatch):
     assert eps.management_auth == ("u@x", "p")
 
 
+def test_stream_url_from_the_environment(clean_env, monkeypatch):
+    monkeypatch.setenv("RABBITMQ_STREAM_URL", "rabbitmq-stream://rabbit.example:5551")
+    assert settings.endpoints().stream_address == ("rabbit.example", 5551)
+
+
 @pytest.mark.parametrize("key,value,words", [
     ("KAFKA_BOOTSTRAP_SERVERS", "localhost", "host:port"),
     ("KAFKA_BOOTSTRAP_SERVERS", "localhost:99999", "host:port"),
@@ -60,6 +68,7 @@ def test_environment_wins_over_state(clean_env, monkeypatch):
     ("RABBITMQ_URL", "amqp:///%2F", "amqp"),
     ("RABBITMQ_MANAGEMENT_URL", "127.0.0.1:15672", "http"),
     ("RABBITMQ_MQTT_URL", "tcp://127.0.0.1:1883", "mqtt"),
+    ("RABBITMQ_STREAM_URL", "amqp://127.0.0.1:5552", "rabbitmq-stream"),
 ])
 def test_malformed_endpoints_get_a_clear_error(clean_env, monkeypatch, key, value, words):
     monkeypatch.setenv(key, value)

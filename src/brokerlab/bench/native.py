@@ -154,7 +154,7 @@ def producer_performance(ep: Endpoints, topic: str, records: int, size: int, pro
                  *(f"{k}={v}" for k, v in props.items())]
     cmd = jars.java_command(jar_dir, jars.PRODUCER_PERFORMANCE, "--topic", topic,
                             "--num-records", str(records), "--record-size", str(size),
-                            "--throughput", str(rate), "--producer-props", *prop_args)
+                            "--throughput", str(rate), "--command-property", *prop_args)  # Kafka 4.2+ name
     out, cpu, seconds = _run_tool(cmd, 300, brokers, "ProducerPerformance")
     return {**parse_producer_performance(out), "cpu": cpu.as_dict(), "wall_s": seconds,
             "command": cmd[cmd.index(jars.PRODUCER_PERFORMANCE):], "output": out[-2000:]}
@@ -164,7 +164,7 @@ def consumer_performance(ep: Endpoints, topic: str, messages: int, group: str,
                          brokers: dict[str, list[int]]) -> dict:
     """One ConsumerPerformance run reading ``messages`` from ``topic`` as consumer group ``group``."""
     cmd = jars.java_command(jars.kafka_tool_jars(), jars.CONSUMER_PERFORMANCE, "--bootstrap-server",
-                            ep.kafka_bootstrap_servers, "--topic", topic, "--messages",
+                            ep.kafka_bootstrap_servers, "--topic", topic, "--num-records",  # 4.2+ name
                             str(messages), "--group", group, "--timeout", "10000")
     out, cpu, seconds = _run_tool(cmd, 300, brokers, "ConsumerPerformance")
     return {**parse_consumer_performance(out), "cpu": cpu.as_dict(), "wall_s": seconds,

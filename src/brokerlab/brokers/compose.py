@@ -21,7 +21,7 @@ from pathlib import Path
 import requests
 
 from brokerlab import settings
-from brokerlab.brokers import files
+from brokerlab.brokers import config, files
 from brokerlab.brokers.backend import BrokerStatus, NodeStatus, Progress, Status, UpReport
 from brokerlab.brokers.management import Management
 from brokerlab.brokers.native import rabbit_version
@@ -134,12 +134,12 @@ class ComposeBackend:
             self.rabbit_services = ["rabbitmq-1", "rabbitmq-2", "rabbitmq-3"]
             self.kafka_ports = [19092, 19102, 19112]
             self.amqp_port, self.management_port = 5673, 15673
-            rabbit_ports = [[5672 + i, 15672 + i] for i in (1, 2, 3)]
+            rabbit_ports = [[5672 + i, 15672 + i, 5552 + i] for i in (1, 2, 3)]  # + stream
         else:
             self.kafka_services, self.rabbit_services = ["kafka"], ["rabbitmq"]
             self.kafka_ports = [9092]
             self.amqp_port, self.management_port = 5672, 15672
-            rabbit_ports = [[5672, 15672, 1883, 61613]]  # AMQP, management, MQTT, STOMP
+            rabbit_ports = [[5672, 15672, 1883, 61613, 5552]]  # AMQP, management, MQTT, STOMP, stream
         # Host ports each service publishes (on 127.0.0.1), as in docker-compose.yml.
         self.published: dict[str, list[int]] = {
             **{s: [p] for s, p in zip(self.kafka_services, self.kafka_ports, strict=True)},
@@ -332,7 +332,7 @@ class ComposeBackend:
             backend="compose", deployment=self.name,
             data_dir=None,  # data lives in the Docker volumes named in each node's "dir"
             kafka=BrokerStatus(up=all(n.alive and n.listening for n in kafka_nodes),
-                               version=_image_tag(rows.get(self.kafka_services[0])) or _pinned_kafka(),
+                               version=_image_tag(rows.get(self.kafka_services[0])) or config.KAFKA_VERSION,
                                nodes=kafka_nodes,
                                endpoints={"bootstrap_servers": self.bootstrap_servers}),
             rabbitmq=BrokerStatus(up=rabbit_up,
@@ -359,11 +359,3 @@ def _image_tag(row: dict | None) -> str | None:
     name, _, tag = image.rpartition(":")
     return tag if name and tag and "/" not in tag else None
 
-
-def _pinned_kafka() -> str | None:
-    from brokerlab.brokers import maven
-
-    try:
-        return maven.KAFKA.version()
-    except BrokerlabError:
-        return None

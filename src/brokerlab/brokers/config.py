@@ -9,8 +9,18 @@ differs by nature between processes on 127.0.0.1 and containers on a Docker netw
 
 from __future__ import annotations
 
+# The Kafka release every backend runs: the native launcher resolves these jars from Maven Central
+# (maven.KAFKA passes it to Maven), testcontainers runs apache/kafka:<it>, and the tests check that
+# brokers/kafka/pom.xml and docker-compose.yml name the same one.
+KAFKA_VERSION = "4.4.0"
+KAFKA_IMAGE = f"apache/kafka:{KAFKA_VERSION}"
 KAFKA_HEAP = "-Xms128m -Xmx256m"  # the stock 1 GiB heap does not fit Binder next to RabbitMQ
 RABBIT_MEMORY_MIB = {1: 384, 3: 256}  # memory high watermark per node: single node, cluster node
+# Share-group members heartbeat every second (default and floor: 5 s): a member gets its share of
+# a partition on a heartbeat after the broker's assignment update (share.assignment.interval.ms,
+# 1 s), so three new members are all at work within about 3 s instead of 10 s or more.
+SHARE_HEARTBEAT_MS = 1000
+SHARE_GROUP_JOIN_S = 3 * SHARE_HEARTBEAT_MS / 1000  # what lesson 05b waits before writing records
 
 # Where a Kafka node listens and finds its quorum: set by each backend, not chosen by the course.
 KAFKA_TOPOLOGY = frozenset({
@@ -21,7 +31,8 @@ KAFKA_TOPOLOGY = frozenset({
 # Where a RabbitMQ node listens, logs and finds its peers; guest's loopback rule (native only:
 # the Docker image lets guest in through the published ports, which are bound to 127.0.0.1).
 RABBIT_TOPOLOGY_PREFIXES = ("listeners.", "management.tcp.", "mqtt.listeners.", "stomp.listeners.",
-                            "stream.listeners.", "cluster_formation.", "log.", "loopback_users.")
+                            "stream.listeners.", "stream.advertised_", "cluster_formation.", "log.",
+                            "loopback_users.")
 
 
 def kafka(nodes: int) -> dict[str, str]:
@@ -47,6 +58,8 @@ def kafka(nodes: int) -> dict[str, str]:
         # Lessons watch retention delete segments within seconds (defaults: 5 min and 1 min).
         "log.retention.check.interval.ms": "5000",
         "log.segment.delete.delay.ms": "1000",
+        "group.share.heartbeat.interval.ms": str(SHARE_HEARTBEAT_MS),
+        "group.share.min.heartbeat.interval.ms": str(SHARE_HEARTBEAT_MS),
     }
     if nodes > 1:
         # Notice a killed broker in ~3 s instead of 9 s, so the labs' failovers are quick to watch.

@@ -29,7 +29,7 @@ from brokerlab.waiting import wait_for
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from testcontainers.core.container import DockerContainer
 
-KAFKA_IMAGE = "apache/kafka:4.1.1"  # the same pins as docker-compose.yml (tests check it)
+KAFKA_IMAGE = config.KAFKA_IMAGE  # docker-compose.yml names the same image (tests check it)
 RABBITMQ_IMAGE = "rabbitmq:3.13.7-management"
 RABBITMQ_FILES = {"enabled_plugins": "/etc/rabbitmq/enabled_plugins",
                   "compose-single.conf": "/etc/rabbitmq/conf.d/90-brokerlab.conf"}
@@ -76,7 +76,8 @@ def kafka_and_rabbitmq(timeout: float = 180.0) -> Iterator[settings.Endpoints]:
         yield settings.Endpoints(
             kafka_bootstrap_servers=bootstrap, rabbitmq_url=amqp, rabbitmq_management_url=management,
             source="testcontainers", rabbitmq_mqtt_url=f"mqtt://{host}:{rabbit.get_exposed_port(1883)}",
-            rabbitmq_stomp_url=f"stomp://{host}:{rabbit.get_exposed_port(61613)}")
+            rabbitmq_stomp_url=f"stomp://{host}:{rabbit.get_exposed_port(61613)}",
+            rabbitmq_stream_url=f"rabbitmq-stream://{host}:{rabbit.get_exposed_port(5552)}")
 
 
 def _kafka_container() -> DockerContainer:
@@ -137,14 +138,17 @@ def _rabbitmq_container() -> DockerContainer:
     # RABBITMQ_DEFAULT_USER ... from this process's environment, which the native backend sets.
     container = RabbitMqContainer(RABBITMQ_IMAGE, port=5672, username="guest", password="guest",
                                   vhost="/")
-    # The same plugins (management, MQTT, STOMP) and settings as docker-compose.yml's single node.
+    # The same plugins (management, MQTT, STOMP, stream) and settings as docker-compose.yml's single
+    # node. The stream port is mapped to a random host port here, while the node advertises
+    # 127.0.0.1:5552: rstream clients connect with load_balancer_mode=True, which keeps the
+    # address they were given (one node, so it is always the stream's leader).
     root = settings.project_root()
     if root is None:
         raise BrokerlabError("The testcontainers backend needs the course checkout (brokers/rabbitmq/).",
                              "Run the tests from a clone of the course.")
     for name, target in RABBITMQ_FILES.items():
         container.with_volume_mapping(root / "brokers" / "rabbitmq" / name, target)
-    return container.with_exposed_ports(15672, 1883, 61613)
+    return container.with_exposed_ports(15672, 1883, 61613, 5552)
 
 
 def _wait_rabbitmq(amqp_url: str, management_url: str, timeout: float) -> None:

@@ -3,6 +3,8 @@
 ``mvn dependency:copy-dependencies`` copies a manifest's runtime jars into
 ``<cache>/<name>-<version>``; a ``.complete`` marker makes later calls touch no network.
 Kafka (``brokers/kafka/pom.xml``) and RabbitMQ PerfTest (``brokers/perftest/pom.xml``) use it.
+Kafka's version is pinned in :mod:`brokerlab.brokers.config` (one pin for every backend) and
+passed to Maven, so the manifest's own ``<kafka.version>`` cannot pick another release.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brokerlab import settings
+from brokerlab.brokers import config
 from brokerlab.errors import BrokerlabError
 
 
@@ -25,6 +28,7 @@ class Manifest:
     relative_pom: str  # path inside the course checkout
     version_property: str  # the <property> that pins the version
     marker_glob: str  # a jar that must be present after resolution
+    pinned: str | None = None  # the version, when the course pins it outside the manifest
 
     def pom(self) -> Path:
         root = settings.project_root()
@@ -35,6 +39,12 @@ class Manifest:
         return root / self.relative_pom
 
     def version(self) -> str:
+        if self.pinned:
+            return self.pinned
+        return self.manifest_version()
+
+    def manifest_version(self) -> str:
+        """The version the manifest itself names in its ``<version_property>``."""
         tag = re.escape(self.version_property)
         match = re.search(rf"<{tag}>([^<]+)</{tag}>", self.pom().read_text())
         if not match:
@@ -61,7 +71,8 @@ class Manifest:
         partial = target.with_name(target.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
         cmd = [mvn, "-q", "-B", "-f", str(self.pom()), "dependency:copy-dependencies",
-               f"-DoutputDirectory={partial}", "-DincludeScope=runtime"]
+               f"-DoutputDirectory={partial}", "-DincludeScope=runtime",
+               f"-D{self.version_property}={self.version()}"]
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
         if result.returncode != 0 or not any(partial.glob(self.marker_glob)):
             raise BrokerlabError(
@@ -74,5 +85,6 @@ class Manifest:
         return target
 
 
-KAFKA = Manifest("kafka", "brokers/kafka/pom.xml", "kafka.version", "kafka_2.13-*.jar")
+KAFKA = Manifest("kafka", "brokers/kafka/pom.xml", "kafka.version", "kafka_2.13-*.jar",
+                 pinned=config.KAFKA_VERSION)
 PERFTEST = Manifest("perftest", "brokers/perftest/pom.xml", "perftest.version", "perf-test-*.jar")

@@ -214,7 +214,8 @@ class NativeDeployment:
         data = {"kafka": self.bootstrap_servers, "amqp": self.amqp_url,
                 "management": self.management_url, "port_offset": self.port_offset,
                 "mqtt": f"mqtt://127.0.0.1:{first.mqtt}" if first.mqtt else None,
-                "stomp": f"stomp://127.0.0.1:{first.stomp}" if first.stomp else None}
+                "stomp": f"stomp://127.0.0.1:{first.stomp}" if first.stomp else None,
+                "stream": f"rabbitmq-stream://127.0.0.1:{first.stream}" if first.stream else None}
         files.write_private(self.home / "endpoints.json", json.dumps(data, indent=2))  # has the AMQP password
 
     def down(self, purge: bool = False) -> list[str]:
@@ -327,7 +328,7 @@ def single(offset: int | None = None, data: Path | None = None) -> NativeDeploym
     kafka = KafkaNode(home / "kafka", 1, 9092 + o, 9093 + o, KafkaSettings(voters=((1, 9093 + o),)),
                       ident["kafka_cluster_id"], jars)
     ports = RabbitPorts(amqp=5672 + o, management=15672 + o, dist=25672 + o, mqtt=1883 + o,
-                        stomp=61613 + o)
+                        stomp=61613 + o, stream=5552 + o)
     rabbit = RabbitNode(home / "rabbitmq", f"brokerlab{5672 + o}@localhost", ports,
                         ident["erlang_cookie"], epmd_port=rabbitmq_native.EPMD_PORT + o)
     return NativeDeployment("single", home, [kafka], [rabbit], o)
@@ -350,9 +351,10 @@ def cluster(offset: int | None = None, data: Path | None = None) -> NativeDeploy
     names = tuple(f"brokerlab{5672 + i + o}@localhost" for i in (1, 2, 3))
     rabbit = [
         RabbitNode(home / f"rabbitmq-{i}", names[i - 1],
-                   RabbitPorts(amqp=5672 + i + o, management=15672 + i + o, dist=25672 + i + o),
+                   RabbitPorts(amqp=5672 + i + o, management=15672 + i + o, dist=25672 + i + o,
+                               stream=5552 + i + o),
                    ident["erlang_cookie"], peers=names,
-                   plugins=("rabbitmq_management",), epmd_port=rabbitmq_native.EPMD_PORT + 1 + o)
+                   plugins=rabbitmq_native.CLUSTER_PLUGINS, epmd_port=rabbitmq_native.EPMD_PORT + 1 + o)
         for i in (1, 2, 3)
     ]
     return NativeDeployment("cluster", home, kafka, rabbit, o)

@@ -20,7 +20,8 @@ SERVER_CANDIDATES = (
     "/opt/homebrew/sbin/rabbitmq-server",
     "/usr/local/sbin/rabbitmq-server",
 )
-PLUGINS = ("rabbitmq_management", "rabbitmq_mqtt", "rabbitmq_stomp")
+PLUGINS = ("rabbitmq_management", "rabbitmq_mqtt", "rabbitmq_stomp", "rabbitmq_stream")
+CLUSTER_PLUGINS = ("rabbitmq_management", "rabbitmq_stream")
 EPMD_PORT = 4371  # each deployment's private epmd (+1 for the cluster, + the port offset), on 127.0.0.1
 
 
@@ -73,7 +74,10 @@ def render_conf(ports: RabbitPorts, peers: tuple[str, ...]) -> str:
     if ports.stomp:
         lines.append(f"stomp.listeners.tcp.default = 127.0.0.1:{ports.stomp}")
     if ports.stream:
-        lines.append(f"stream.listeners.tcp.default = 127.0.0.1:{ports.stream}")
+        # The stream protocol tells clients where a stream's leader is: advertise the address
+        # they can reach, not the machine's host name.
+        lines += [f"stream.listeners.tcp.default = 127.0.0.1:{ports.stream}",
+                  "stream.advertised_host = 127.0.0.1", f"stream.advertised_port = {ports.stream}"]
     if peers:
         lines.append("cluster_formation.peer_discovery_backend = classic_config")
         lines += [f"cluster_formation.classic_config.nodes.{i} = {p}" for i, p in enumerate(peers, 1)]

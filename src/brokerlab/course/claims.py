@@ -87,6 +87,18 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("dead-letter-queues", "RabbitMQ tip: dead-letter queues",
           "Use dead-letter queues for error handling",
           "labs/07_poison_messages_dlq.ipynb"),
+    # Lesson 05b: the rows that rest on "Kafka is a log, RabbitMQ is a queue", re-scored now that
+    # each system has the other's model (Kafka share groups, RabbitMQ streams).
+    Claim("ordering-both-models", "Message ordering, now that both have both models",
+          "Message Ordering: Kafka per partition (logging model); RabbitMQ none (queue per consumer).",
+          "notebooks/05b_each_borrows_the_others_model.ipynb"),
+    Claim("after-consumption-both-models", "What happens after consumption, with both models",
+          "Kafka: write to log, replicate. RabbitMQ: store in queue, remove on ack.",
+          "notebooks/05b_each_borrows_the_others_model.ipynb"),
+    Claim("acks-both-models", "Acknowledgements, with both models",
+          "Kafka: consumers pull data in batched offsets. RabbitMQ: at-least once delivery guarantees "
+          "with consumer acknowledgments.",
+          "notebooks/05b_each_borrows_the_others_model.ipynb"),
 )
 
 

@@ -10,9 +10,9 @@ from pathlib import PurePosixPath
 from brokerlab.course import claims
 from brokerlab.course.claims import Result
 
-# Each lesson notebook, by its two-digit number, from the claims registry (one source of truth).
-NOTEBOOKS: dict[str, str] = {PurePosixPath(c.tested_in).name[:2]: c.tested_in for c in claims.CLAIMS
-                             if c.tested_in.startswith("notebooks/")}
+# Each lesson notebook, by its number ('05', '05b'), from the claims registry (one source of truth).
+NOTEBOOKS: dict[str, str] = {PurePosixPath(c.tested_in).name.split("_")[0]: c.tested_in
+                             for c in claims.CLAIMS if c.tested_in.startswith("notebooks/")}
 
 
 def notebook(number: str) -> str:
