@@ -7,6 +7,7 @@ Kafka (``brokers/kafka/pom.xml``) and RabbitMQ PerfTest (``brokers/perftest/pom.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brokerlab import settings
+from brokerlab.brokers.kafka_native import NO_PERF_DATA
 from brokerlab.errors import BrokerlabError
 
 
@@ -62,7 +64,9 @@ class Manifest:
         shutil.rmtree(partial, ignore_errors=True)
         cmd = [mvn, "-q", "-B", "-f", str(self.pom()), "dependency:copy-dependencies",
                f"-DoutputDirectory={partial}", "-DincludeScope=runtime"]
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+        opts = " ".join(filter(None, (os.environ.get("MAVEN_OPTS"), NO_PERF_DATA)))  # Maven's own JVM too
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=900,
+                                env={**os.environ, "MAVEN_OPTS": opts})
         if result.returncode != 0 or not any(partial.glob(self.marker_glob)):
             raise BrokerlabError(
                 f"Maven could not resolve the {self.name} jars:\n"
