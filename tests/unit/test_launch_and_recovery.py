@@ -150,3 +150,15 @@ def test_python_only_setup_skips_java_rabbitmq_and_jars() -> None:
     assert "java_ok" in body and "rabbit_ok" in body  # the system checks sit inside the skipped block
     jars = script.index("brokerlab fetch")
     assert script.index('[ "$python_only" = 0 ] || {') < jars  # it stops before the jars
+
+
+def test_worker_scratch_stays_in_the_data_dir_and_replaces_killed_kernels_leftovers(data_dir: Path) -> None:
+    from brokerlab.observe import workers
+
+    root = data_dir / "run" / "workers"
+    killed, alive = root / f"{2**22 + 1}-abc", root / f"{os.getpid()}-def"  # above pid_max: no process
+    killed.mkdir(parents=True)
+    alive.mkdir()
+    path = workers._scratch.__wrapped__()  # a fresh kernel's first worker
+    assert path.parent == root and path.name.startswith(f"{os.getpid()}-")
+    assert not killed.exists() and alive.exists()
