@@ -136,16 +136,21 @@ def copy_checkout(target: Path) -> None:
         shutil.copy2(source, target / name, follow_symlinks=False)
 
 
-def wheelhouse(requirements: list[str]) -> Path:
-    """The requirements as wheels, built once by the harness (root's pip cache, then no network):
-    the user installs exactly those specifiers from it, as repo2docker would from PyPI, in seconds."""
-    stamp = hashlib.sha256("\n".join(sorted(requirements)).encode()).hexdigest()[:16]
+def wheelhouse(python: str, requirements: list[str]) -> Path:
+    """The requirements as wheels for ``python`` (the user's interpreter: versions are resolved for
+    it), built once by the harness: the user installs exactly those specifiers from it, as
+    repo2docker would from PyPI, in seconds and without the network."""
+    key = "\n".join([python, *sorted(requirements)])
     wheels = ROOT / ".brokerlab" / "binder-wheels"
-    if not (wheels / f".complete-{stamp}").is_file():
+    stamp = wheels / f".complete-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+    if not stamp.is_file():
         shutil.rmtree(wheels, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--wheel-dir", str(wheels),
-                        *requirements], check=True, timeout=1200)
-        (wheels / f".complete-{stamp}").touch()
+        builder = wheels / ".builder"
+        subprocess.run([python, "-m", "venv", str(builder)], check=True, timeout=300)
+        subprocess.run([str(builder / "bin" / "python"), "-m", "pip", "wheel", "-q", "--wheel-dir",
+                        str(wheels), *requirements], check=True, timeout=1200)
+        shutil.rmtree(builder)
+        stamp.touch()
     return wheels
 
 
@@ -243,7 +248,7 @@ def test_binder_launch_as_a_user(binder_user: BinderUser) -> None:
     seconds: dict[str, float] = {}
     t0 = time.monotonic()
     wheels = user.base / "wheels"
-    shutil.copytree(wheelhouse(pip_requirements() + harness_requirements()), wheels)
+    shutil.copytree(wheelhouse(python, pip_requirements() + harness_requirements()), wheels)
     wheels.chmod(0o755)
     seconds["wheelhouse (harness, as root)"] = time.monotonic() - t0
     seconds["venv"] = user.run([python, "-m", "venv", str(user.env_dir)], 120)
