@@ -3,13 +3,18 @@ SHELL := /bin/bash
 BL := .venv/bin/brokerlab
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test test-fast test-slow soak book up down status doctor cluster-up cluster-down strip lint clean
+.PHONY: setup lab lab-docker test test-fast test-slow test-binder soak book up down status doctor cluster-up cluster-down strip lint clean
 
 setup:            ## venv, package, Kafka jars, and (as root on Debian/Ubuntu) Java + rabbitmq-server
 	@scripts/setup.sh
 
 lab: setup up     ## brokers + JupyterLab on the course
 	.venv/bin/jupyter lab --ip=127.0.0.1 $(ALLOW_ROOT) notebooks/00_welcome_and_setup_check.ipynb
+
+lab-docker:       ## brokers from Docker Compose (Docker Engine 25+), JupyterLab from .venv: no Java, no native brokers
+	@scripts/setup.sh --python-only
+	docker compose up -d --wait
+	BROKERLAB_BACKEND=compose .venv/bin/jupyter lab --ip=127.0.0.1 $(ALLOW_ROOT) notebooks/00_welcome_and_setup_check.ipynb
 
 test:             ## set up, start brokers, lint + unit + integration + nbval over notebooks/ and labs/
 	@scripts/setup.sh --test
@@ -22,6 +27,10 @@ test-fast:        ## lint + the unit tier: no broker, under a minute (after `mak
 test-slow:        ## the slow and repeated proofs outside `make test`: launcher faults, two learners at once
 	@scripts/setup.sh --test
 	@TEST_MARKERS=slow TEST_TARGETS=tests TEST_CLUSTER=0 scripts/test.sh
+
+test-binder:      ## the Binder launch as repo2docker runs it, as a new non-root user (needs root, as CI has)
+	@scripts/setup.sh --test
+	.venv/bin/pytest -m binder -p no:cacheprovider tests/binder
 
 soak:             ## labs 03 and 06 (they kill and restart nodes) five times in a row, outside `make test`
 	@scripts/setup.sh --test

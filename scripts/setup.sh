@@ -4,11 +4,14 @@
 #   scripts/setup.sh            what the course needs
 #   scripts/setup.sh --test     plus the test tools (kcat, Chromium for the browser test, and the
 #                               Compose Specification's JSON schema)
+#   scripts/setup.sh --python-only   only .venv and the package: for brokers from Docker Compose
+#                               (make lab-docker), which needs neither Java nor rabbitmq-server
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want_test_tools=0
+want_test_tools=0 python_only=0
 [ "${1:-}" = "--test" ] && want_test_tools=1
+[ "${1:-}" = "--python-only" ] && python_only=1
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 die() { printf '\033[31m[setup] %s\033[0m\n' "$*" >&2; exit 1; }
@@ -37,6 +40,7 @@ rabbit_ok() {
 jars_cached() { ls "${BROKERLAB_DATA_DIR:-.brokerlab}"/cache/kafka-*/.complete >/dev/null 2>&1; }
 
 missing=()
+[ "$python_only" = 1 ] || {
 java_ok || missing+=("openjdk-17-jre-headless")
 rabbit_ok || missing+=("rabbitmq-server")
 command -v mvn >/dev/null || jars_cached || missing+=("maven")
@@ -61,10 +65,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "[setup] Missing: ${missing[*]}" >&2
     echo "  Debian/Ubuntu: sudo apt-get install -y ${missing[*]}" >&2
     echo "  macOS:         brew install openjdk@17 rabbitmq maven kcat; brew install --cask chromium" >&2
-    echo "  Or use Docker instead: docker compose up -d --wait (see README)." >&2
+    echo "  Or take the brokers from Docker instead: make lab-docker (see README)." >&2
     exit 1
   fi
 fi
+}
 
 # --- .venv and the package (re-installed only when pyproject.toml changes) ------------------
 [ -x .venv/bin/python ] || { say "creating .venv"; "$PYTHON" -m venv .venv; }
@@ -82,6 +87,7 @@ if [ -d .git ] && ! git config --get filter.nbstripout.clean >/dev/null 2>&1; th
   .venv/bin/nbstripout --install --attributes .git/info/attributes || true
 fi
 
+[ "$python_only" = 0 ] || { say "ready (Python only). Brokers from Docker: make lab-docker"; exit 0; }
 # --- Kafka jars from Maven Central (cached) -------------------------------------------------
 .venv/bin/brokerlab fetch
 .venv/bin/brokerlab bench fetch   # RabbitMQ PerfTest, the native tool the benchmarks compare with

@@ -47,7 +47,7 @@ export BROKERLAB_BENCH_MODE="${BROKERLAB_BENCH_MODE:-quick}"
 # TEST_TARGETS narrows what runs; TEST_ROUNDS repeats it on the same brokers (make soak);
 # TEST_MARKERS selects by marker: the slow and repeated proofs run in `make test-slow`.
 rounds="${TEST_ROUNDS:-1}"
-markers="${TEST_MARKERS:-not slow}"
+markers="${TEST_MARKERS:-not slow and not binder}"
 for round in $(seq 1 "$rounds"); do
   [ "$rounds" = 1 ] || echo "[test] round $round of $rounds"
   # shellcheck disable=SC2086  # TEST_TARGETS is a list of paths

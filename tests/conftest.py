@@ -63,6 +63,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         elif path.is_relative_to(TESTS) and any(path.is_relative_to(d) for d in NEEDS_BROKERS) \
                 and item.get_closest_marker("integration") is None:
             unmarked.append(item.nodeid)
+    if "binder" not in (config.getoption("markexpr") or ""):
+        for item in items:
+            if item.get_closest_marker("binder"):
+                item.add_marker(pytest.mark.skip(reason="the Binder launch test runs with make test-binder"))
     if unmarked:
         raise pytest.UsageError("tests that need brokers without the integration marker: "
                                 + ", ".join(unmarked[:5]))

@@ -16,7 +16,7 @@ import psutil
 
 from brokerlab import settings
 from brokerlab.bench import cli as bench_cli
-from brokerlab.brokers import backend_for, cleanup, doctor, maven, processes
+from brokerlab.brokers import backend_for, cleanup, doctor, launch, maven, processes
 from brokerlab.brokers.backend import Status
 from brokerlab.course import checks, claims
 from brokerlab.errors import BrokerlabError
@@ -58,6 +58,13 @@ def cmd_up(args: argparse.Namespace) -> int:
     print(f"Up in {time.monotonic() - t0:.1f} s ({parts}).")
     _print_status(backend.status())
     return 0
+
+
+def cmd_launch(args: argparse.Namespace) -> int:
+    """binder/start's background step: `up` with one retry, a status file, the output in a log."""
+    backend = backend_for(args)
+    log = Path(args.log) if args.log else launch.default_log()
+    return launch.run(lambda: backend.up(progress=print), log, args.attempts)
 
 
 def cmd_down(args: argparse.Namespace) -> int:
@@ -192,6 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_commands(sub, cluster=False)
     cl = sub.add_parser("cluster", help="the 3-node Kafka and RabbitMQ clusters for the labs")
     add_commands(cl.add_subparsers(dest="cluster_command", required=True), cluster=True)
+    p = sub.add_parser("launch", help="up with one retry, output to a log and a status file "
+                                      "notebook 00 reads (what binder/start runs)")
+    common(p)
+    p.add_argument("--attempts", type=int, default=launch.ATTEMPTS, help="tries in all (default: 2)")
+    p.add_argument("--log", default=None, help="where the output goes (default: <data dir>/run/launch.log)")
+    p.set_defaults(func=cmd_launch, cluster=False)
     p = sub.add_parser("ps", help="every process of the course's brokers (with a record or not)")
     p.set_defaults(func=cmd_ps)
     p = sub.add_parser("doctor", help="check Java, rabbitmq-server, jars, ports, memory, disk")

@@ -13,7 +13,8 @@ from brokerlab import settings
 from brokerlab.brokers import kafka_native, maven
 
 # A small client JVM: the tools are clients, the brokers need the memory more.
-TOOL_JVM_OPTIONS = ["-Xms64m", "-Xmx384m", "-XX:+UseSerialGC", "-Djava.awt.headless=true"]
+TOOL_JVM_OPTIONS = ["-Xms64m", "-Xmx384m", "-XX:+UseSerialGC", "-Djava.awt.headless=true",
+                    kafka_native.NO_PERF_DATA]
 PERFTEST_MAIN = "com.rabbitmq.perf.PerfTest"
 PRODUCER_PERFORMANCE = "org.apache.kafka.tools.ProducerPerformance"
 CONSUMER_PERFORMANCE = "org.apache.kafka.tools.ConsumerPerformance"

@@ -9,11 +9,11 @@ from pathlib import Path
 import psutil
 
 from brokerlab import settings
-from brokerlab.brokers import kafka_native, maven, native, rabbitmq_native
+from brokerlab.brokers import cgroup, kafka_native, launch, maven, native, rabbitmq_native
 from brokerlab.brokers.ports import is_free
 from brokerlab.errors import BrokerlabError
 
-MIN_AVAILABLE_MEMORY = 1536 * 2**20  # single Kafka + RabbitMQ + JupyterLab, with headroom
+MIN_AVAILABLE_MEMORY = 1536 * 2**20  # single Kafka + RabbitMQ + JupyterLab + a kernel, with headroom
 MIN_FREE_DISK = 2 * 2**30
 
 
@@ -53,18 +53,39 @@ def run_checks(offset: int | None = None) -> list[Check]:
         "" if not busy else f"Stop the owner (ss -ltnp | grep :{busy[0][1]}) or use "
                             "`brokerlab up --port-offset 100`",
     ))
-    available = psutil.virtual_memory().available
-    checks.append(Check(
-        "memory", available >= MIN_AVAILABLE_MEMORY,
-        f"{available / 2**20:.0f} MiB available (need {MIN_AVAILABLE_MEMORY / 2**20:.0f})",
-        "Close other programs, or use an existing cluster via KAFKA_BOOTSTRAP_SERVERS/RABBITMQ_URL",
-    ))
+    own = sum(node.rss() for node in deployment.nodes)  # the course's brokers: already counted in
+    checks.extend(memory_checks(psutil.virtual_memory().available, own, cgroup.memory_limit()))
     disk_path = data if data.exists() else Path.home()
     free = shutil.disk_usage(disk_path).free
     checks.append(Check(
         "disk", free >= MIN_FREE_DISK, f"{free / 2**30:.1f} GiB free at {disk_path}",
         "Free space, or move the data: export BROKERLAB_DATA_DIR=/path/with/space",
     ))
+    status = launch.read_status()
+    if status is not None and status.state == "failed" and not deployment.is_up():
+        checks.append(Check("Binder launch", False, f"binder/start could not start the brokers "
+                            f"({status.attempts} attempts): {status.error}; log: {status.log}",
+                            "brokerlab up"))
+    return checks
+
+
+def memory_checks(host_available: int, own_rss: int, limit: cgroup.MemoryLimit | None) -> list[Check]:
+    """Free memory for the course (inside the container's limit when there is one; the course's own
+    running brokers count as available to it), and the container's limit itself."""
+    available = min(host_available, limit.available) if limit else host_available
+    need = MIN_AVAILABLE_MEMORY / 2**20
+    fix = "Close other programs, or use an existing cluster via KAFKA_BOOTSTRAP_SERVERS/RABBITMQ_URL"
+    brokers = f" + {own_rss / 2**20:.0f} MiB used by the course's brokers" if own_rss else ""
+    checks = [Check(
+        "memory", available + own_rss >= MIN_AVAILABLE_MEMORY,
+        f"{available / 2**20:.0f} MiB available{brokers} (need {need:.0f})", fix)]
+    if limit is not None:
+        checks.append(Check(
+            "container memory limit", limit.limit >= MIN_AVAILABLE_MEMORY,
+            f"{limit.limit / 2**20:.0f} MiB (cgroup v{limit.version}, {limit.path}); "
+            f"the course needs {need:.0f}",
+            "This container is too small for Kafka + RabbitMQ + JupyterLab: give it more memory "
+            "(docker run --memory 2g), or use an existing cluster via KAFKA_BOOTSTRAP_SERVERS/RABBITMQ_URL"))
     return checks
 
 

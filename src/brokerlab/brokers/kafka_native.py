@@ -16,6 +16,8 @@ from brokerlab.brokers.node import BrokerNode
 from brokerlab.errors import BrokerlabError
 
 MIN_JAVA = 17
+# No /tmp/hsperfdata_<user>: every JVM the course starts leaves nothing outside its data dir and HOME.
+NO_PERF_DATA = "-XX:-UsePerfData"
 # Small-machine JVM: the stock script's 1 GiB heap does not fit Binder next to RabbitMQ + Jupyter.
 JVM_OPTIONS = [
     *config.KAFKA_HEAP.split(),
@@ -24,6 +26,7 @@ JVM_OPTIONS = [
     "-XX:ReservedCodeCacheSize=64m",
     "-Xss512k",
     "-Djava.awt.headless=true",
+    NO_PERF_DATA,
 ]
 LOG4J2_PROPERTIES = """\
 # Written by brokerlab: broker log to stdout, which the launcher sends to kafka.log.
@@ -58,7 +61,7 @@ def java_major_version(java: str) -> int:
     """The major version ``java -version`` reports (0 if it cannot be read)."""
     try:
         out = subprocess.run(
-            [java, "-version"], capture_output=True, text=True, timeout=20
+            [java, NO_PERF_DATA, "-version"], capture_output=True, text=True, timeout=20
         ).stderr
     except (OSError, subprocess.TimeoutExpired):
         return 0

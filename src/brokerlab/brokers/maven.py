@@ -9,6 +9,7 @@ passed to Maven, so the manifest's own ``<kafka.version>`` cannot pick another r
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from brokerlab import settings
 from brokerlab.brokers import config
+from brokerlab.brokers.kafka_native import NO_PERF_DATA
 from brokerlab.errors import BrokerlabError
 
 
@@ -73,7 +75,9 @@ class Manifest:
         cmd = [mvn, "-q", "-B", "-f", str(self.pom()), "dependency:copy-dependencies",
                f"-DoutputDirectory={partial}", "-DincludeScope=runtime",
                f"-D{self.version_property}={self.version()}"]
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+        opts = " ".join(filter(None, (os.environ.get("MAVEN_OPTS"), NO_PERF_DATA)))  # Maven's own JVM too
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=900,
+                                env={**os.environ, "MAVEN_OPTS": opts})
         if result.returncode != 0 or not any(partial.glob(self.marker_glob)):
             raise BrokerlabError(
                 f"Maven could not resolve the {self.name} jars:\n"

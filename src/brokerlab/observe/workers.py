@@ -21,6 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
+import psutil
+
+from brokerlab import settings
 from brokerlab.errors import BrokerlabError
 
 
@@ -102,8 +105,16 @@ def _run(target: Callable[..., Any], log: str, args: tuple, kwargs: dict) -> Non
 
 @functools.cache
 def _scratch() -> Path:
-    """One temporary directory per kernel for worker logs and ledgers, removed when it exits."""
-    path = Path(tempfile.mkdtemp(prefix="brokerlab-workers-"))
+    """One directory per kernel for worker logs and ledgers, in the data dir (nothing is left outside
+    the checkout and HOME), removed when the kernel exits — or, when it was killed (nbval kills its
+    kernels, so exit handlers never run), by the next kernel that finds its process gone."""
+    root = settings.data_dir() / "run" / "workers"
+    root.mkdir(parents=True, exist_ok=True)
+    for stale in root.iterdir():
+        owner = stale.name.split("-")[0]
+        if owner.isdigit() and not psutil.pid_exists(int(owner)):
+            shutil.rmtree(stale, ignore_errors=True)
+    path = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root))
     main_pid = os.getpid()
     # Forked workers inherit atexit handlers; only the process that made the directory removes it.
     atexit.register(lambda: os.getpid() == main_pid and shutil.rmtree(path, ignore_errors=True))
