@@ -32,7 +32,7 @@ import pytest
 import requests
 import yaml
 
-from brokerlab.brokers.processes import wait_until
+from brokerlab.waiting import wait_for
 
 pytestmark = pytest.mark.binder
 ROOT = Path(__file__).resolve().parents[2]
@@ -266,14 +266,14 @@ def test_binder_launch_as_a_user(binder_user: BinderUser) -> None:
     server = user.popen([str(user.repo / "binder" / "start"), "jupyter", "lab", "--no-browser",
                          "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}"], server_log)
     try:
-        assert wait_until(lambda: answers(f"http://127.0.0.1:{port}/api/status", token), 120), \
+        assert wait_for(lambda: answers(f"http://127.0.0.1:{port}/api/status", token), 120), \
             server_log.read_text()[-3000:]
         seconds["start to JupyterLab answering"] = time.monotonic() - t0
         assert "jupyter" in " ".join(psutil.Process(server.pid).cmdline()), "start did not exec its command"
         with MemorySampler(user, server.pid) as memory:
             memory.phase = "start"
             status = lambda: read_json(run_dir / "launch.json")  # noqa: E731
-            assert wait_until(lambda: status().get("state") in ("up", "failed"), 240), status()
+            assert wait_for(lambda: status().get("state") in ("up", "failed"), 240), status()
             assert status()["state"] == "up", (run_dir / "launch.log").read_text()[-3000:]
             seconds["start to brokers ready"] = time.monotonic() - t0
             report["launch"] = status()
@@ -292,7 +292,7 @@ def test_binder_launch_as_a_user(binder_user: BinderUser) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
     seconds["brokerlab down"] = user.run(["brokerlab", "down"], 120)
-    assert wait_until(lambda: not user.processes(), 30), \
+    assert wait_for(lambda: not user.processes(), 30), \
         "still running after `brokerlab down`: " + ", ".join(f"{p.pid} {p.name()}" for p in user.processes())
     outside = written_outside(user)
     seconds["total"] = time.monotonic() - t_all

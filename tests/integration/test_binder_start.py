@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from brokerlab.brokers import launch, native
-from brokerlab.brokers.processes import wait_until
 from brokerlab.errors import BrokerlabError
 from brokerlab.settings import data_dir
+from brokerlab.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,10 +46,10 @@ def test_start_script_launches_brokers_in_the_background(tmp_path):
         assert status["kafka"]["up"] and status["rabbitmq"]["up"], log.read_text() if log.exists() else ""
         assert status["kafka"]["bootstrap_servers"] == f"127.0.0.1:{9092 + int(OFFSET)}"
         state_file = tmp_path / "run" / "launch.json"  # written just after `up` returns
-        assert wait_until(lambda: getattr(launch.read_status(state_file), "state", None) == "up", 30), \
+        assert wait_for(lambda: getattr(launch.read_status(state_file), "state", None) == "up", 30), \
             launch.read_status(state_file)
         summary = tmp_path / "start.stderr"  # the one line for the container's log
-        assert wait_until(lambda: "brokerlab: Kafka and RabbitMQ are up" in summary.read_text(), 10), \
+        assert wait_for(lambda: "brokerlab: Kafka and RabbitMQ are up" in summary.read_text(), 10), \
             summary.read_text()
     finally:
         stop_when_idle(native.single(int(OFFSET), data=tmp_path))
