@@ -32,6 +32,7 @@ import requests
 from pika.exceptions import AMQPError, NackError
 
 from brokerlab import settings
+from brokerlab.course.checkpoints import Checkpoint
 from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
 from brokerlab.exercises import scenario
@@ -41,6 +42,17 @@ from brokerlab.settings import Endpoints, amqp_parameters
 EXERCISE = "lab_04_queue_explosion"
 WORK = 0.02  # seconds the checker's consumer spends per message (about 50 per second)
 DRAIN_TIMEOUT = 20.0
+
+CHECKPOINTS = (
+    Checkpoint("lab_04_checkpoint_prefetch", "A consumer with basic_qos(prefetch_count=10) is slower than "
+               "its producer. Where does the backlog pile up?",
+               frozenset({"b"}),
+               "The prefetch limit caps the unacknowledged messages at 10; everything else waits as ready "
+               "messages in the queue, so the backlog still grows.",
+               "Look at the 'prefetch' row of section 3: which count stayed at 10, which one grew?",
+               {"a": "as unacknowledged messages at the consumer", "b": "as ready messages in the queue",
+                "c": "nowhere: the broker slows the producer down to the consumer's pace"}),
+)
 
 
 @dataclass(frozen=True)

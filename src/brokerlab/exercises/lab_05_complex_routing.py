@@ -26,6 +26,7 @@ from pika.exceptions import AMQPError, ChannelClosedByBroker, NackError, Unrouta
 
 from brokerlab import settings
 from brokerlab.brokers import cleanup
+from brokerlab.course.checkpoints import Checkpoint
 from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.exercises import scenario
 from brokerlab.settings import Endpoints, amqp_parameters
@@ -43,6 +44,16 @@ REGIONS = ("eu", "us", "apac", "uk", "latam", "mea", "ca", "jp", "au", "nordics"
 PAYMENT_WORDS = ("failed", "card", "declined", "refunded", "retry", "timeout", "fraud", "captured")
 OTHER_TOPICS = ("invoice.sent", "shipment.lost", "customer.created", "refund.issued", "cart.abandoned",
                 "invoice.overdue.reminder")
+
+CHECKPOINTS = (
+    Checkpoint("lab_05_checkpoint_patterns", "Which binding key matches 'payment.failed' and "
+               "'payment.card.declined' but not 'payment' alone?",
+               frozenset({"c"}),
+               "'*' needs exactly one word and '#' zero or more, so 'payment.*.#' needs at least one word "
+               "after 'payment'.",
+               "'#' may match zero words: try each pattern on the key 'payment' alone.",
+               {"a": "payment.*", "b": "payment.#", "c": "payment.*.#"}),
+)
 
 
 def new_routes(seed: int | None = None) -> dict[str, tuple[str, ...]]:

@@ -1,4 +1,4 @@
-"""Lab 07 exercise: park poison messages in a dead-letter queue after at most N deliveries.
+"""Lab 07 exercise: park poison messages in a dead-letter queue after exactly N deliveries.
 
 The learner writes ``setup_queues(channel, names, max_deliveries)``. ``names`` holds
 ``names["work"]`` (the queue consumers read), ``names["dlx"]`` (a dead-letter exchange) and
@@ -25,12 +25,23 @@ from pika.exceptions import AMQPError, ChannelClosedByBroker
 
 from brokerlab import settings
 from brokerlab.brokers import cleanup
+from brokerlab.course.checkpoints import Checkpoint
 from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.exercises import scenario
 from brokerlab.settings import Endpoints, amqp_parameters
 
 EXERCISE = "lab_07_poison_messages_dlq"
 RUN_SECONDS = 8.0
+
+CHECKPOINTS = (
+    Checkpoint("lab_07_checkpoint_delivery_limit", "A quorum queue has x-delivery-limit: 4 and a "
+               "dead-letter exchange. A message fails every time and is nacked with requeue=True. How many "
+               "times is it delivered before it is dead-lettered?",
+               frozenset({"b", "5"}),
+               "The limit counts redeliveries: the first delivery plus 4 redeliveries.",
+               "Section 3 used x-delivery-limit: 2: count the deliveries it printed.",
+               {"a": "4", "b": "5", "c": "3"}),
+)
 
 
 @dataclass(frozen=True)
