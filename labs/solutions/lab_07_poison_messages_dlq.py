@@ -6,6 +6,6 @@ def setup_queues(channel, names, max_deliveries):
     channel.queue_bind(names["dlq"], names["dlx"], "")
     channel.queue_declare(names["work"], durable=True, arguments={
         "x-queue-type": "quorum",                 # x-delivery-limit works on quorum queues only
-        "x-delivery-limit": max_deliveries - 1,   # redeliveries allowed: N - 1 → at most N deliveries
+        "x-delivery-limit": max_deliveries - 1,   # redeliveries allowed: N - 1 → N deliveries in all
         "x-dead-letter-exchange": names["dlx"],   # where a message goes when it hits the limit
     })

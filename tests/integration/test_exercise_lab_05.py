@@ -1,4 +1,7 @@
-"""Lab 05 checker: rejects graphs that drop, over-match or catch-all; accepts the reference."""
+"""Lab 05 checker: rejects graphs that drop, over-match or catch-all, bindings listing another
+attempt's keys or the keys a failed attempt printed; accepts every correct variant."""
+
+import re
 
 import pytest
 
@@ -26,14 +29,28 @@ def build(channel, names, billing=("order.created.*", "order.cancelled.*"), audi
             channel.queue_bind(q[service], names["exchange"], key)
 
 
+def listing(routes):
+    """Bindings that name one attempt's keys one by one instead of patterns."""
+    def build_listed(channel, names):
+        build(channel, names, billing=[k for k, t in routes.items() if t == ("billing",)],
+              audit=[k for k, t in routes.items() if t == ("audit",)])
+    return build_listed
+
+
 def failed(result):
     return "\n".join(line for line in result.feedback if line.startswith("✘"))
+
+
+def test_each_attempt_draws_other_keys():
+    a, b = lab05.new_routes(1), lab05.new_routes(2)
+    assert a != b and lab05.new_routes(1) == a
+    assert {t for t in a.values()} == {(q,) for q in lab05.QUEUE_KEYS}  # every queue gets a key
 
 
 def test_rejects_a_graph_without_alternate_exchange(brokers):
     result = lab05.check_exact_routing(lambda ch, n: build(ch, n, alternate=False), brokers)
     assert not result.passed
-    assert "invoice.sent" in failed(result) and "alternate-exchange" in failed(result), result
+    assert "unroutable" in failed(result) and "alternate-exchange" in failed(result), result
 
 
 def test_rejects_an_over_broad_hash(brokers):
@@ -47,7 +64,7 @@ def test_rejects_an_over_broad_hash(brokers):
 def test_rejects_a_star_that_misses_deeper_keys(brokers):
     result = lab05.check_exact_routing(lambda ch, n: build(ch, n, audit=("payment.*",)), brokers)
     assert not result.passed
-    assert "'payment.*' misses 'payment.card.declined'" in failed(result), result
+    assert "'*' matches exactly one word" in failed(result), result
 
 
 def test_rejects_a_catch_all_binding_instead_of_an_alternate_exchange(brokers):
@@ -56,12 +73,31 @@ def test_rejects_a_catch_all_binding_instead_of_an_alternate_exchange(brokers):
     assert "bind it to the alternate exchange" in failed(result), result
 
 
+def test_rejects_the_keys_of_another_attempt(brokers):
+    result = lab05.check_exact_routing(listing(lab05.new_routes(3)), brokers, seed=4)
+    assert not result.passed, result
+
+
+def test_rejects_keys_copied_from_a_failed_attempt(brokers, capsys):
+    first = lab05.check_exact_routing(lambda ch, n: None, brokers, seed=5)
+    assert not first.passed
+    printed = re.search(r"routing keys this attempt: (.*)", capsys.readouterr().out).group(1).split(", ")
+    copied = {k: lab05.new_routes(5)[k] for k in printed}
+    result = lab05.check_exact_routing(listing(copied), brokers, seed=6)
+    assert not result.passed, result
+
+
 def test_missing_exchange_is_a_hint(brokers):
     result = lab05.check_exact_routing(lambda ch, n: None, brokers)
     assert not result.passed and "404" in failed(result) and "Declare every exchange" in failed(result)
 
 
-def test_accepts_the_reference(brokers):
+def test_accepts_the_reference_and_other_correct_patterns(brokers):
     reference = checks.load_solution("lab_05_complex_routing")
-    result = lab05.check_exact_routing(reference.build_routing, brokers)
+    for seed in (7, 8):
+        result = lab05.check_exact_routing(reference.build_routing, brokers, seed=seed)
+        assert result.passed, result
+    variant = lambda ch, n: build(ch, n, billing=("order.created.*", "order.cancelled.*"),  # noqa: E731
+                                  audit=("payment.*", "payment.*.#"))
+    result = lab05.check_exact_routing(variant, brokers, seed=9)
     assert result.passed, result

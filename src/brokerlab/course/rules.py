@@ -205,7 +205,64 @@ LESSONS_05_08: dict[str, Rule] = {
 }
 
 # --- labs 01-07 ------------------------------------------------------------------------------
-LABS: dict[str, Rule] = {}
+LABS: dict[str, Rule] = {
+    # labs 04-07
+    "pitfall-queue-explosion": Rule(
+        needs=("peak_unacked_no_prefetch", "peak_unacked_prefetch", "backlog_prefetch"),
+        cases=(
+            Case("refuted", "without a prefetch limit no more than 100 messages were ever unacknowledged "
+                            "(5 s of the consumer's work): nothing piled up",
+                 lambda m: m["peak_unacked_no_prefetch"] <= 100),
+            Case("half-true", "unacknowledged messages piled up (more than 100) without a prefetch limit, "
+                              "but with prefetch 10 (at most 10 unacknowledged) the same slow consumer still "
+                              "ended more than 300 messages behind: the pile moved to ready, the cause is a "
+                              "consumer slower than its producer",
+                 lambda m: m["peak_unacked_prefetch"] <= 10 and m["backlog_prefetch"] > 300),
+            Case("confirmed", "unacknowledged messages piled up without a prefetch limit, and a prefetch "
+                              "limit alone kept the backlog at 300 or below",
+                 lambda m: m["peak_unacked_prefetch"] <= 10),
+            Case("depends", "otherwise (the prefetch limit did not hold the unacknowledged count at 10)",
+                 always),
+        )),
+    "pitfall-complex-routing": Rule(
+        needs=("dropped_silently", "max_copies_per_service", "flat_design_exact"),
+        cases=(
+            Case("confirmed", "the layered graph dropped a confirmed message silently or gave one service a "
+                              "message twice, and the flat design with an alternate exchange put every key "
+                              "exactly where wanted, once",
+                 lambda m: (m["dropped_silently"] > 0 or m["max_copies_per_service"] > 1)
+                 and m["flat_design_exact"]),
+            Case("refuted", "the layered graph neither dropped nor duplicated anything",
+                 lambda m: m["dropped_silently"] == 0 and m["max_copies_per_service"] <= 1),
+            Case("depends", "otherwise (the flat design went wrong too: the trouble is not the layering)",
+                 always),
+        )),
+    "pitfall-node-failure": Rule(
+        needs=("quorum_confirmed", "quorum_lost", "confirmed_without_majority"),
+        cases=(
+            Case("confirmed", "the quorum queue lost a message it had confirmed when one node died",
+                 lambda m: m["quorum_lost"] > 0),
+            Case("half-true", "the quorum queue failed over by itself with every confirmed message kept "
+                              "(and it confirmed some), and with its majority down it confirmed nothing: "
+                              "the care needed is keeping a majority up",
+                 lambda m: m["quorum_confirmed"] > 0 and not m["confirmed_without_majority"]),
+            Case("depends", "otherwise (nothing was confirmed to judge by, or a minority confirmed)", always),
+        )),
+    "dead-letter-queues": Rule(
+        needs=("without_dead_lettering", "parked_after_limit", "kafka_dead_lettered"),
+        cases=(
+            Case("confirmed", "without dead-lettering the poison message looped for ever or was dropped, "
+                              "and with a delivery limit and a dead-letter exchange (and in Kafka a "
+                              "dead-letter topic) it was parked where someone can look at it",
+                 lambda m: m["without_dead_lettering"] in ("looped", "dropped")
+                 and m["parked_after_limit"] and m["kafka_dead_lettered"]),
+            Case("refuted", "neither the dead-letter queue nor the dead-letter topic received the poison "
+                            "message",
+                 lambda m: not m["parked_after_limit"] and not m["kafka_dead_lettered"]),
+            Case("depends", "otherwise (only one of the two parked it, or the plain queue coped by itself)",
+                 always),
+        )),
+}
 
 # --- lesson 05b ------------------------------------------------------------------------------
 def _stream_readers(m: Measured, quantifier: Callable[..., bool]) -> bool:

@@ -1,11 +1,14 @@
 """Lab 04 exercise: keep a work queue bounded when its consumer cannot keep up.
 
-The learner writes ``prepare_consumer(channel, queue)``: declare ``queue`` and configure the
-consumer's channel. The checker then consumes on that channel (slowly, acking after the work),
-publishes more messages than the consumer can handle with publisher confirms, and measures:
+The learner writes ``prepare_consumer(channel, queue, max_ready, max_prefetch)``: declare ``queue``
+and configure the consumer's channel. Each attempt draws its own scenario (the two limits, the
+number of messages, their ids and payloads) from a seed it prints. The checker then consumes on
+that channel (slowly, acking after the work), publishes more messages than the consumer can handle
+with publisher confirms, and measures:
 
-- the queue never holds more than ``MAX_READY`` ready messages (sampled over AMQP);
-- the consumer's prefetch is between 1 and ``MAX_PREFETCH`` (the management API's consumer record);
+- the queue holds up to ``max_ready`` ready messages, never more (sampled over AMQP), and its bound
+  is exactly ``max_ready`` (the management API's record of the queue: the room it was given is used);
+- the consumer's prefetch is between 1 and ``max_prefetch`` (the management API's consumer record);
 - no message the broker *confirmed* is lost (every confirmed id is consumed), so an overflow that
   drops messages silently (``drop-head``) does not pass;
 - every published message was either confirmed or refused with a nack (the publisher was told).
@@ -14,11 +17,13 @@ publishes more messages than the consumer can handle with publisher confirms, an
 from __future__ import annotations
 
 import contextlib
+import random
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -27,15 +32,49 @@ import requests
 from pika.exceptions import AMQPError, NackError
 
 from brokerlab import settings
+from brokerlab.course.checkpoints import Checkpoint
 from brokerlab.course.checks import CheckResult, Feedback
+from brokerlab.errors import BrokerlabError
+from brokerlab.exercises import scenario
+from brokerlab.observe import metrics
 from brokerlab.settings import Endpoints, amqp_parameters
 
 EXERCISE = "lab_04_queue_explosion"
-MAX_READY = 100  # ready messages the queue may hold
-MAX_PREFETCH = 10  # unacknowledged messages the consumer may hold
-MESSAGES = 400  # the load: published as fast as confirms come back (a few hundred per second)
 WORK = 0.02  # seconds the checker's consumer spends per message (about 50 per second)
 DRAIN_TIMEOUT = 20.0
+
+CHECKPOINTS = (
+    Checkpoint("lab_04_checkpoint_prefetch", "A consumer with basic_qos(prefetch_count=10) is slower than "
+               "its producer. Where does the backlog pile up?",
+               frozenset({"b"}),
+               "The prefetch limit caps the unacknowledged messages at 10; everything else waits as ready "
+               "messages in the queue, so the backlog still grows.",
+               "Look at the 'prefetch' row of section 3: which count stayed at 10, which one grew?",
+               {"a": "as unacknowledged messages at the consumer", "b": "as ready messages in the queue",
+                "c": "nowhere: the broker slows the producer down to the consumer's pace"}),
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One attempt's numbers: the limits the learner is given and the load the checker sends."""
+
+    seed: int
+    max_ready: int  # ready messages the queue may hold
+    max_prefetch: int  # unacknowledged messages the consumer may hold
+    messages: int  # published as fast as confirms come back (a few hundred per second)
+    ids: tuple[str, ...]
+    body_size: int
+
+
+def new_scenario(seed: int | None = None) -> Scenario:
+    """Draw a scenario (printing its seed): limits 40-150 ready and 3-15 prefetch, 3-4x the bound
+    in messages, random ids and body sizes."""
+    seed, rng = scenario.draw(EXERCISE, seed)
+    max_ready = rng.randint(40, 150)
+    messages = rng.randint(3 * max_ready, 4 * max_ready)
+    return Scenario(seed, max_ready, rng.randint(3, 15), messages,
+                    tuple(scenario.token(rng) for _ in range(messages)), rng.randint(16, 512))
 
 
 def _prefetch_of(ep: Endpoints, queue: str) -> int | None:
@@ -61,11 +100,11 @@ class _SlowConsumer(threading.Thread):
         self.stop = threading.Event()
         self.error: BaseException | None = None
 
-    def on_message(self, channel: Any, method: Any, _properties: Any, body: bytes) -> None:
+    def on_message(self, channel: Any, method: Any, properties: Any, _body: bytes) -> None:
         if not self.stop.is_set():
             time.sleep(WORK)
         channel.basic_ack(method.delivery_tag)
-        self.consumed.append(body.decode())
+        self.consumed.append(properties.message_id)
 
     def run(self) -> None:
         try:
@@ -78,17 +117,21 @@ class _SlowConsumer(threading.Thread):
                 self.connection.close()
 
 
-def check_bounded_queue(prepare_consumer: Callable[[Any, str], None],
-                        ep: Endpoints | None = None) -> CheckResult:
-    """Run the learner's ``prepare_consumer(channel, queue)`` under load and judge the queue."""
+def check_bounded_queue(prepare_consumer: Callable[[Any, str, int, int], None],
+                        ep: Endpoints | None = None, seed: int | None = None) -> CheckResult:
+    """Run the learner's ``prepare_consumer(channel, queue, max_ready, max_prefetch)`` under load
+    (a scenario drawn from ``seed``, fresh when None) and judge the queue."""
     ep = ep or settings.endpoints()
+    sc = new_scenario(seed)
+    print(f"  limits: max_ready={sc.max_ready}, max_prefetch={sc.max_prefetch}; load: {sc.messages} "
+          "messages")
     fb = Feedback(EXERCISE)
     queue = settings.ns(f"lab04-exercise-{uuid.uuid4().hex[:8]}")
     consumer_conn = pika.BlockingConnection(amqp_parameters(ep.rabbitmq_url, blocked_timeout=30))
     consumer: _SlowConsumer | None = None
     try:
         channel = consumer_conn.channel()
-        ok, _ = fb.call(prepare_consumer, channel, queue)
+        ok, _ = fb.call(prepare_consumer, channel, queue, sc.max_ready, sc.max_prefetch)
         if not ok:
             return fb.result()
         slow = _SlowConsumer(consumer_conn, channel, queue)
@@ -101,7 +144,8 @@ def check_bounded_queue(prepare_consumer: Callable[[Any, str], None],
         consumer = slow
         consumer.start()  # from here on the thread owns the consumer's connection
         prefetch = _wait_for_prefetch(ep, queue)  # the management API lists consumers within ~1 s
-        confirmed, nacked, max_ready = _publish_load(ep, queue)
+        confirmed, nacked, max_ready = _publish_load(ep, queue, sc)
+        bound = _declared_bound(ep, queue)
         max_unacked = 0
         deadline = time.monotonic() + DRAIN_TIMEOUT
         seen, last_change = -1, time.monotonic()
@@ -120,7 +164,7 @@ def check_bounded_queue(prepare_consumer: Callable[[Any, str], None],
         if consumer.error is not None:
             fb.expect(False, "", f"The consumer's connection failed: {consumer.error!r}")
             return fb.result()
-        _judge(fb, confirmed, nacked, max_ready, prefetch, max_unacked, consumer.consumed)
+        _judge(fb, sc, Load(confirmed, nacked, max_ready, bound), prefetch, max_unacked, consumer.consumed)
         return fb.result()
     finally:
         if consumer is None:
@@ -157,68 +201,97 @@ def _ready(ep: Endpoints, queue: str) -> int:
         return connection.channel().queue_declare(queue, passive=True).method.message_count
 
 
-def _publish_load(ep: Endpoints, queue: str) -> tuple[list[str], list[str], int]:
-    """Publish MESSAGES with confirms, sampling the ready count: (confirmed, nacked, max ready)."""
+def _declared_bound(ep: Endpoints, queue: str) -> int | None:
+    """The queue's x-max-length as the broker applies it (argument or policy); None: unbounded."""
+    try:
+        record = metrics.rabbit_queue(ep, queue)
+    except BrokerlabError:
+        return None
+    bound = (record.get("arguments") or {}).get("x-max-length")
+    if bound is None:
+        bound = (record.get("effective_policy_definition") or {}).get("max-length")
+    return int(bound) if isinstance(bound, int) else None
+
+
+@dataclass(frozen=True)
+class Load:
+    """What publishing the scenario's messages produced."""
+
+    confirmed: list[str]
+    nacked: list[str]
+    max_ready: int  # the most ready messages a sample saw
+    bound: int | None  # the queue's x-max-length as the broker applies it
+
+
+def _publish_load(ep: Endpoints, queue: str, sc: Scenario) -> tuple[list[str], list[str], int]:
+    """Publish the scenario's messages with confirms, sampling the ready count:
+    (confirmed, nacked, max ready)."""
     confirmed: list[str] = []
     nacked: list[str] = []
     max_ready = 0
+    body = random.Random(sc.seed).randbytes(sc.body_size)
     with pika.BlockingConnection(amqp_parameters(ep.rabbitmq_url, blocked_timeout=30)) as connection:
         channel = connection.channel()
         channel.confirm_delivery()
-        for i in range(MESSAGES):
-            message_id = str(i)
+        for i, message_id in enumerate(sc.ids):
             try:
-                channel.basic_publish("", queue, message_id.encode(),
+                channel.basic_publish("", queue, message_id.encode() + b":" + body,
                                       pika.BasicProperties(message_id=message_id))
                 confirmed.append(message_id)
             except NackError:
                 nacked.append(message_id)
-            if i % 20 == 0:
+            if i % 10 == 0:
                 depth = channel.queue_declare(queue, passive=True).method.message_count
                 max_ready = max(max_ready, depth)
         max_ready = max(max_ready, channel.queue_declare(queue, passive=True).method.message_count)
     return confirmed, nacked, max_ready
 
 
-def _judge(fb: Feedback, confirmed: list[str], nacked: list[str], max_ready: int, prefetch: int | None,
-           max_unacked: int, consumed: list[str]) -> None:
-    fb.expect(max_ready <= MAX_READY,
-              f"The queue never held more than {max_ready} ready messages (limit {MAX_READY}).",
-              f"The queue held up to {max_ready} ready messages while the consumer fell behind "
-              f"(limit {MAX_READY}). Bound it when you declare it: "
-              f"arguments={{'x-max-length': {MAX_READY}, ...}}.")
+def _judge(fb: Feedback, sc: Scenario, load: Load, prefetch: int | None, max_unacked: int,
+           consumed: list[str]) -> None:
+    confirmed, nacked = load.confirmed, load.nacked
+    fb.expect(load.max_ready <= sc.max_ready,
+              f"The queue never held more than {load.max_ready} ready messages (limit {sc.max_ready}).",
+              f"The queue held up to {load.max_ready} ready messages while the consumer fell behind, more "
+              "than max_ready. Bound it when you declare it: arguments={'x-max-length': ..., ...} "
+              "with the limit you were given.")
+    if load.max_ready <= sc.max_ready:
+        fb.expect(load.bound == sc.max_ready,
+                  "The queue's bound is the limit you were given: it buffers all the room it may.",
+                  "The queue's x-max-length is not the max_ready you were given: it refused messages "
+                  "it had room for. Use the argument the checker passed, not a number of your own.")
     if prefetch is None:
         fb.expect(False, "", "The checker could not see your consumer in the management API "
                              "(/api/consumers). Did your function leave the channel open?")
-    prefetch_ok = prefetch is not None and 1 <= prefetch <= MAX_PREFETCH
+    prefetch_ok = prefetch is not None and 1 <= prefetch <= sc.max_prefetch
     if prefetch is not None:
         fb.expect(prefetch_ok,
                   f"The consumer's prefetch is {prefetch}: at most {prefetch} unacknowledged "
                   "messages in flight.",
                   f"The consumer's prefetch_count is {prefetch}"
                   + (" (0 means unlimited: the broker pushes every message it has)" if prefetch == 0
-                     else f" (more than {MAX_PREFETCH})")
+                     else " (more than the max_prefetch you were given)")
                   + f"; the broker reported up to {max_unacked} unacknowledged messages on it, and "
-                    "those do not count towards x-max-length"
-                  + f". Call channel.basic_qos(prefetch_count=...) with 1..{MAX_PREFETCH} "
-                    "before consuming.")
+                    "those do not count towards x-max-length. Call channel.basic_qos(prefetch_count=...) "
+                    "with at least 1 and at most max_prefetch before consuming.")
     consumed_set = set(consumed)
     lost = [m for m in confirmed if m not in consumed_set]
-    fb.expect(not lost,
+    fb.expect(bool(confirmed) and not lost,
               f"All {len(confirmed)} messages the broker confirmed were consumed.",
               f"{len(lost)} of the {len(confirmed)} messages the broker had CONFIRMED were never "
-              "delivered (e.g. ids " + ", ".join(lost[:5]) + "): the overflow behaviour dropped them "
-              "silently. 'drop-head' (the default) discards the oldest messages; use "
-              "'x-overflow': 'reject-publish' so the publisher gets a nack instead.")
+              "delivered: the overflow behaviour dropped them silently. 'drop-head' (the default) "
+              "discards the oldest messages; use 'x-overflow': 'reject-publish' so the publisher gets "
+              "a nack instead." if confirmed else
+              "The broker confirmed none of the messages: the queue refused everything.")
     duplicates = [m for m, n in Counter(consumed).items() if n > 1]
     fb.expect(not duplicates, "No message was consumed twice.",
-              f"{len(duplicates)} messages were consumed twice (e.g. {duplicates[:5]}).")
+              f"{len(duplicates)} messages were consumed twice.")
     if not prefetch_ok:
         return  # with unlimited prefetch nothing waits in the queue, so nothing could be refused
-    fb.expect(len(confirmed) + len(nacked) == MESSAGES and bool(nacked),
-              f"The publisher was told about every refusal: {len(nacked)} of {MESSAGES} nacked, "
+    fb.expect(len(confirmed) + len(nacked) == sc.messages and bool(nacked),
+              f"The publisher was told about every refusal: {len(nacked)} of {sc.messages} nacked, "
               f"{len(confirmed)} confirmed.",
-              f"Only {len(nacked)} of {MESSAGES} publishes were refused with a nack while the queue "
+              f"Only {len(nacked)} of {sc.messages} publishes were refused with a nack while the queue "
               "was full: a bounded queue should push back on the publisher "
               "('x-overflow': 'reject-publish').")
 

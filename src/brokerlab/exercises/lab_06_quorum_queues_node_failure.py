@@ -1,18 +1,24 @@
 """Lab 06 exercise: declare a queue that keeps its confirmed messages when a node dies.
 
-The learner writes ``declare_queue(channel, name)``. The checker calls it on a channel connected
-to the first node of the course's 3-node cluster, publishes ``MESSAGES`` persistent messages with
-publisher confirms through another node, then **kills** (SIGKILL) the node that hosts the queue
-(a classic queue's home node, a quorum queue's leader) and tries to consume every message from a
-surviving node within ``CONSUME_TIMEOUT`` seconds. Afterwards it restarts the node, waits until
-the cluster is healthy again and deletes the queue.
+The learner writes ``declare_queue(channel, name)``. Each attempt draws its own scenario from a
+seed it prints: the queue's name, the node the learner's channel is connected to, the node the
+checker publishes through, how many messages and their ids. The checker calls the learner's
+function, publishes the messages persistent with publisher confirms, then **kills** (SIGKILL) the
+node that hosts the queue (a classic queue's home node, a quorum queue's or a stream's leader) and
+tries to consume every message from a surviving node within ``CONSUME_TIMEOUT`` seconds.
+Afterwards it restarts the node, waits until the cluster is healthy again and deletes the queue.
+
+Two queue types pass: a **quorum queue** and a **stream**. Both are replicated (Raft for the
+quorum queue, the stream's own replication for a stream) and keep confirmed messages when a
+minority of their members dies. They differ in what consuming means: a quorum queue removes a
+message once it is acknowledged, a stream keeps it (readers track an offset).
 """
 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -25,13 +31,34 @@ from brokerlab.brokers.cluster import AUTH, Cluster
 from brokerlab.brokers.rabbitmq_native import RabbitNode
 from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
+from brokerlab.exercises import scenario
 from brokerlab.observe import workers
 from brokerlab.settings import amqp_parameters
 
 EXERCISE = "lab_06_quorum_queues_node_failure"
-MESSAGES = 50
 CONSUME_TIMEOUT = 15.0
 HEALTHY_TIMEOUT = 90.0
+MEMBERS_TIMEOUT = 10.0  # how long the management API may take to list a new queue's members
+REPLICATED = ("quorum", "stream")  # the queue types that keep their messages when a node dies
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One attempt: the queue's name, which nodes the checker talks to, and the messages."""
+
+    seed: int
+    queue: str
+    declare_on: int  # index of the node the learner's channel is connected to
+    publish_on: int  # index of the node the checker publishes through
+    ids: tuple[str, ...]
+
+
+def new_scenario(seed: int | None = None) -> Scenario:
+    """Draw a scenario (printing its seed): a fresh queue name, two different nodes, 30-80 ids."""
+    seed, rng = scenario.draw(EXERCISE, seed)
+    declare_on, publish_on = rng.sample(range(3), 2)
+    return Scenario(seed, settings.ns(f"lab06-exercise-{scenario.token(rng)}"), declare_on, publish_on,
+                    tuple(f"m-{scenario.token(rng)}" for _ in range(rng.randint(30, 80))))
 
 
 def queue_info(management_url: str, queue: str) -> dict | None:
@@ -40,8 +67,14 @@ def queue_info(management_url: str, queue: str) -> dict | None:
     return None if reply.status_code == 404 else reply.json()
 
 
+def leader_of(info: dict) -> str | None:
+    """The node that leads a replicated queue: ``leader`` for a quorum queue; a stream (3.10)
+    reports its leader (the writer) as ``node``."""
+    return info.get("leader") if info.get("type") == "quorum" else info.get("leader") or info.get("node")
+
+
 def wait_healthy(lab: Cluster, queue: str | None = None, timeout: float = HEALTHY_TIMEOUT) -> dict:
-    """Wait until all RabbitMQ nodes run (and ``queue``, if given and quorum, has a leader and
+    """Wait until all RabbitMQ nodes run (and ``queue``, if given and replicated, has a leader and
     every member online, twice in a row); returns that snapshot: seconds, running, queue."""
     start = time.monotonic()
     deadline = start + timeout
@@ -52,8 +85,8 @@ def wait_healthy(lab: Cluster, queue: str | None = None, timeout: float = HEALTH
             nodes = requests.get(f"{api}/api/nodes", auth=AUTH, timeout=3).json()
             running = sum(1 for n in nodes if n.get("running"))
             info = queue_info(api, queue) if queue else None
-            queue_ok = (info is None or info.get("type") != "quorum"
-                        or (bool(info.get("leader"))
+            queue_ok = (info is None or info.get("type") not in REPLICATED
+                        or (bool(leader_of(info))
                             and sorted(info.get("online", [])) == sorted(info.get("members", []))))
             good = running == len(lab.rabbit_nodes) and queue_ok
             if good and good_before:  # the same answer twice, 0.5 s apart: settled
@@ -79,12 +112,17 @@ def start_missing(lab: Cluster) -> list[str]:
     return started
 
 
-def _consume_all(url: str, queue: str, ledger: workers.Ledger) -> None:
-    """Worker: basic_get everything from ``queue``; ledger gets 'got:<id>' lines or 'error:<text>'."""
+def _consume_all(url: str, queue: str, kind: str, expected: int, ledger: workers.Ledger) -> None:
+    """Worker: read everything from ``queue``; ledger gets 'got:<id>' lines or 'error:<text>'.
+
+    A queue is drained with basic_get; a stream has no basic_get, so it is read with a consumer
+    from its first offset until ``expected`` messages arrived."""
     try:
         with pika.BlockingConnection(amqp_parameters(url, blocked_timeout=10)) as connection:
             channel = connection.channel()
-            while True:
+            if kind == "stream":
+                _read_stream(connection, channel, queue, expected, ledger)
+            while kind != "stream":
                 method, properties, _body = channel.basic_get(queue, auto_ack=True)
                 if method is None:
                     break
@@ -94,18 +132,38 @@ def _consume_all(url: str, queue: str, ledger: workers.Ledger) -> None:
         ledger.record("error:" + quote(f"{type(exc).__name__}: {exc}"))  # one ledger line, no spaces
 
 
+def _read_stream(connection: Any, channel: Any, queue: str, expected: int, ledger: workers.Ledger) -> None:
+    got = 0
+
+    def on_message(ch: Any, method: Any, properties: Any, _body: bytes) -> None:
+        nonlocal got
+        got += 1
+        ledger.record(f"got:{properties.message_id}")
+        ch.basic_ack(method.delivery_tag)
+
+    channel.basic_qos(prefetch_count=100)  # a stream consumer needs a prefetch
+    channel.basic_consume(queue, on_message, arguments={"x-stream-offset": "first"})
+    while got < expected:
+        connection.process_data_events(time_limit=0.5)
+
+
 def check_survives_node_loss(declare_queue: Callable[[Any, str], None],
-                             lab: Cluster | None = None) -> CheckResult:
-    """Declare with the learner's function, kill the queue's node, consume from a survivor."""
+                             lab: Cluster | None = None, seed: int | None = None) -> CheckResult:
+    """Declare with the learner's function, kill the queue's node, consume from a survivor; the
+    scenario is drawn from ``seed`` (fresh when None)."""
     lab = lab or Cluster()
+    sc = new_scenario(seed)
+    queue = sc.queue
+    print(f"  queue {queue!r}, declared through node {sc.declare_on + 1}, {len(sc.ids)} messages "
+          f"published through node {sc.publish_on + 1}")
     fb = Feedback(EXERCISE)
     start_missing(lab)
     wait_healthy(lab)
-    queue = settings.ns(f"lab06-exercise-{uuid.uuid4().hex[:8]}")
-    others = lab.rabbit_nodes[1:]
+    others = [n for i, n in enumerate(lab.rabbit_nodes) if i != sc.declare_on]
     killed: RabbitNode | None = None
     try:
-        with pika.BlockingConnection(amqp_parameters(lab.amqp_urls[0], blocked_timeout=10)) as connection:
+        declare_url = lab.amqp_urls[sc.declare_on]
+        with pika.BlockingConnection(amqp_parameters(declare_url, blocked_timeout=10)) as connection:
             ok, _ = fb.call(declare_queue, connection.channel(), queue)
         if not ok:
             return fb.result()
@@ -115,19 +173,21 @@ def check_survives_node_loss(declare_queue: Callable[[Any, str], None],
                                  "queue whose name you were given.")
             return fb.result()
         kind = info.get("type", "classic")
-        if kind == "quorum":
+        if kind in REPLICATED:
             wait_healthy(lab, queue, timeout=30)
             info = queue_info(others[0].management_url, queue) or info
-        published = _publish(lab.amqp_urls[1], queue)
+        published = _publish(lab.amqp_urls[sc.publish_on], queue, sc.ids)
         if isinstance(published, str):
             fb.expect(False, "", f"The checker could not publish to your queue: {published}")
             return fb.result()
-        host_name = info.get("leader") or info.get("node")
+        if kind in REPLICATED:
+            info = _settled_members(lab, others[0].management_url, queue, info)
+        host_name = leader_of(info)
         killed = next(n for n in lab.rabbit_nodes if n.nodename == host_name)
         survivor = next(n for n in lab.rabbit_nodes if n is not killed)
         killed.kill()
         errors: list[str] = []
-        if kind == "quorum":
+        if kind in REPLICATED:
             try:
                 lab.wait_for_quorum_leader(queue, not_on=killed, timeout=CONSUME_TIMEOUT)
             except BrokerlabError:
@@ -135,7 +195,7 @@ def check_survives_node_loss(declare_queue: Callable[[Any, str], None],
         ledger = workers.Ledger()
         if not errors:
             consumer = workers.start(_consume_all, f"amqp://guest:guest@127.0.0.1:{survivor.port}/%2F",
-                                     queue, ledger, name="lab06-check-consumer")
+                                     queue, kind, len(published), ledger, name="lab06-check-consumer")
             deadline = time.monotonic() + CONSUME_TIMEOUT
             while consumer.is_alive() and time.monotonic() < deadline:
                 time.sleep(0.2)
@@ -151,8 +211,19 @@ def check_survives_node_loss(declare_queue: Callable[[Any, str], None],
         _delete(lab, queue)
 
 
-def _publish(url: str, queue: str) -> list[str] | str:
-    ids = [f"m{i}" for i in range(MESSAGES)]
+def _settled_members(lab: Cluster, management_url: str, queue: str, info: dict,
+                     timeout: float = MEMBERS_TIMEOUT) -> dict:
+    """The queue's record once it lists a member on every node, or after ``timeout`` s: a stream's
+    replicas start after the declaration and the management API's statistics list them a few
+    seconds later."""
+    deadline = time.monotonic() + timeout
+    while len(info.get("members") or []) < len(lab.rabbit_nodes) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        info = queue_info(management_url, queue) or info
+    return info
+
+
+def _publish(url: str, queue: str, ids: tuple[str, ...]) -> list[str] | str:
     try:
         with pika.BlockingConnection(amqp_parameters(url, blocked_timeout=10)) as connection:
             channel = connection.channel()
@@ -169,18 +240,20 @@ def _judge(fb: Feedback, kind: str, info: dict, killed: RabbitNode, survivor: Ra
            published: list[str], got: set[str], errors: list[str]) -> None:
     members = info.get("members") or [info.get("node")]
     error = errors[0] if errors else f"no answer within {CONSUME_TIMEOUT:.0f} s"
-    fb.expect(kind == "quorum",
-              f"The queue is a quorum queue, replicated on {len(members)} node(s).",
+    fb.expect(kind in REPLICATED,
+              f"The queue is a {'quorum queue' if kind == 'quorum' else kind}, replicated on "
+              f"{len(members)} node(s).",
               f"The queue is a {kind} queue. A classic queue lives on one node, its home node "
               f"({killed.nodename} here); with that node down the survivor answered: {error}. "
-              "Declare it with durable=True and arguments={'x-queue-type': 'quorum'}.")
-    if kind == "quorum":
+              "Declare a replicated queue type instead: a quorum queue or a stream "
+              "(durable=True, arguments={'x-queue-type': ...}).")
+    if kind in REPLICATED:
+        size = "x-quorum-initial-group-size" if kind == "quorum" else "x-initial-cluster-size"
         fb.expect(len(members) >= 3,
                   f"Its members: {', '.join(sorted(members))}.",
-                  f"The quorum queue has only {len(members)} member(s) ({', '.join(members)}): with "
-                  f"x-quorum-initial-group-size below 3, losing {killed.nodename} left no majority. "
-                  "Leave x-quorum-initial-group-size unset (on this cluster a quorum queue then gets "
-                  "a member on every node) or set it to 3.")
+                  f"The {kind} has only {len(members)} member(s) ({', '.join(members)}): with {size} "
+                  f"below 3, losing {killed.nodename} left no majority of its members. Leave {size} "
+                  "unset (on this cluster the queue then gets a member on every node) or set it to 3.")
     missing = [m for m in published if m not in got]
     fb.expect(not missing,
               f"After {killed.nodename} was killed, all {len(published)} confirmed messages were "

@@ -1,12 +1,14 @@
-"""Lab 07 exercise: park poison messages in a dead-letter queue after at most N deliveries.
+"""Lab 07 exercise: park poison messages in a dead-letter queue after exactly N deliveries.
 
 The learner writes ``setup_queues(channel, names, max_deliveries)``. ``names`` holds
 ``names["work"]`` (the queue consumers read), ``names["dlx"]`` (a dead-letter exchange) and
-``names["dlq"]`` (the queue where poison messages must end up). The checker publishes good and
-poison messages to ``names["work"]`` (default exchange) and consumes them like a naive service:
-it acks good messages and ``basic_nack(requeue=True)`` poison ones, for at most ``RUN_SECONDS``.
-It passes when every good message was processed once, each poison message was delivered at most
-``max_deliveries`` times, and every poison message sits in ``names["dlq"]``.
+``names["dlq"]`` (the queue where poison messages must end up). Each attempt draws its own
+scenario from a seed it prints: ``max_deliveries`` (2-5), how many good and poison messages, their
+ids. The checker publishes them to ``names["work"]`` (default exchange) and consumes them like a
+naive service: it acks good messages and ``basic_nack(requeue=True)`` poison ones, for at most
+``RUN_SECONDS``. It passes when every good message was processed once, each poison message was
+delivered exactly ``max_deliveries`` times (its full number of tries, no more), and every poison
+message sits in ``names["dlq"]``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pika
@@ -22,13 +25,41 @@ from pika.exceptions import AMQPError, ChannelClosedByBroker
 
 from brokerlab import settings
 from brokerlab.brokers import cleanup
+from brokerlab.course.checkpoints import Checkpoint
 from brokerlab.course.checks import CheckResult, Feedback
+from brokerlab.exercises import scenario
 from brokerlab.settings import Endpoints, amqp_parameters
 
 EXERCISE = "lab_07_poison_messages_dlq"
-MAX_DELIVERIES = 3
-GOOD, POISON = 10, 2
 RUN_SECONDS = 8.0
+
+CHECKPOINTS = (
+    Checkpoint("lab_07_checkpoint_delivery_limit", "A quorum queue has x-delivery-limit: 4 and a "
+               "dead-letter exchange. A message fails every time and is nacked with requeue=True. How many "
+               "times is it delivered before it is dead-lettered?",
+               frozenset({"b", "5"}),
+               "The limit counts redeliveries: the first delivery plus 4 redeliveries.",
+               "Section 3 used x-delivery-limit: 2: count the deliveries it printed.",
+               {"a": "4", "b": "5", "c": "3"}),
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One attempt: the delivery budget the learner is given and the messages the checker sends."""
+
+    seed: int
+    max_deliveries: int
+    good: tuple[str, ...]
+    poison: tuple[str, ...]
+
+
+def new_scenario(seed: int | None = None) -> Scenario:
+    """Draw a scenario (printing its seed): 2-5 deliveries, 6-15 good and 1-3 poison messages."""
+    seed, rng = scenario.draw(EXERCISE, seed)
+    good = tuple(f"good-{scenario.token(rng)}" for _ in range(rng.randint(6, 15)))
+    poison = tuple(f"poison-{scenario.token(rng)}" for _ in range(rng.randint(1, 3)))
+    return Scenario(seed, rng.randint(2, 5), good, poison)
 
 
 def new_names(run: str | None = None) -> dict[str, str]:
@@ -38,15 +69,19 @@ def new_names(run: str | None = None) -> dict[str, str]:
 
 
 def check_dead_lettering(setup_queues: Callable[[Any, dict[str, str], int], None],
-                         ep: Endpoints | None = None) -> CheckResult:
-    """Run the learner's ``setup_queues(channel, names, MAX_DELIVERIES)`` and a naive consumer."""
+                         ep: Endpoints | None = None, seed: int | None = None) -> CheckResult:
+    """Run the learner's ``setup_queues(channel, names, max_deliveries)`` and a naive consumer on a
+    scenario drawn from ``seed`` (fresh when None)."""
     ep = ep or settings.endpoints()
+    sc = new_scenario(seed)
+    print(f"  max_deliveries={sc.max_deliveries}; {len(sc.good)} good and {len(sc.poison)} poison "
+          "message(s)")
     fb = Feedback(EXERCISE)
     names = new_names()
     try:
         with pika.BlockingConnection(amqp_parameters(ep.rabbitmq_url, blocked_timeout=30)) as connection:
             try:
-                ok, _ = fb.call(setup_queues, connection.channel(), dict(names), MAX_DELIVERIES)
+                ok, _ = fb.call(setup_queues, connection.channel(), dict(names), sc.max_deliveries)
             except ChannelClosedByBroker as exc:  # pika may raise it when the channel is reused
                 ok = fb.expect(False, "", f"RabbitMQ refused: {exc.reply_code} {exc.reply_text}")
         if not ok:
@@ -54,20 +89,19 @@ def check_dead_lettering(setup_queues: Callable[[Any, dict[str, str], int], None
                 fb.expect(False, "", "Classic queues have no delivery limit: declare the work queue with "
                                      "durable=True and arguments={'x-queue-type': 'quorum', ...}.")
             return fb.result()
-        outcome = _exercise(ep, names)
+        outcome = _exercise(ep, names, sc)
         if isinstance(outcome, str):
             fb.expect(False, "", outcome)
             return fb.result()
         deliveries, parked, left = outcome
-        _judge(fb, deliveries, parked, left)
+        _judge(fb, sc, deliveries, parked, left)
         return fb.result()
     finally:
         cleanup.rabbitmq(ep, names["prefix"])
 
 
-def _exercise(ep: Endpoints, names: dict[str, str]) -> tuple[Counter, Counter, int] | str:
-    good = [f"good-{i}" for i in range(GOOD)]
-    poison = [f"poison-{i}" for i in range(POISON)]
+def _exercise(ep: Endpoints, names: dict[str, str], sc: Scenario) -> tuple[Counter, Counter, int] | str:
+    good, poison = sc.good, sc.poison
     deliveries: Counter = Counter()
     parked: Counter = Counter()
     try:
@@ -82,7 +116,7 @@ def _exercise(ep: Endpoints, names: dict[str, str]) -> tuple[Counter, Counter, i
 
             def on_message(ch: Any, method: Any, properties: Any, _body: bytes) -> None:
                 deliveries[properties.message_id] += 1
-                if properties.message_id.startswith("poison"):
+                if properties.message_id in poison:
                     ch.basic_nack(method.delivery_tag, requeue=True)  # "try again later"
                 else:
                     ch.basic_ack(method.delivery_tag)
@@ -95,7 +129,7 @@ def _exercise(ep: Endpoints, names: dict[str, str]) -> tuple[Counter, Counter, i
                 if sum(deliveries.values()) != seen:
                     seen, quiet_since = sum(deliveries.values()), time.monotonic()
                 if all(deliveries[g] for g in good) and (
-                        _count(channel, names["dlq"]) >= POISON or time.monotonic() - quiet_since > 1.0):
+                        _count(channel, names["dlq"]) >= len(poison) or time.monotonic() - quiet_since > 1.0):
                     break  # everything parked, or nothing is delivered any more
             channel.basic_cancel(tag)
             connection.process_data_events(time_limit=0.3)  # unacked poison goes back to the queue
@@ -119,24 +153,32 @@ def _count(channel: Any, queue: str) -> int:
     return channel.queue_declare(queue, passive=True).method.message_count
 
 
-def _judge(fb: Feedback, deliveries: Counter, parked: Counter, left: int) -> None:
-    good = {k: n for k, n in deliveries.items() if k.startswith("good")}
-    poison = {f"poison-{i}": deliveries[f"poison-{i}"] for i in range(POISON)}
-    fb.expect(len(good) == GOOD and all(n == 1 for n in good.values()),
-              f"All {GOOD} good messages were processed once each.",
-              f"Good messages processed: {len(good)} of {GOOD} (counts {sorted(good.values())}). "
+def _judge(fb: Feedback, sc: Scenario, deliveries: Counter, parked: Counter, left: int) -> None:
+    n = sc.max_deliveries
+    good = {k: deliveries[k] for k in sc.good if deliveries[k]}
+    poison = {p: deliveries[p] for p in sc.poison}
+    fb.expect(len(good) == len(sc.good) and all(c == 1 for c in good.values()),
+              f"All {len(sc.good)} good messages were processed once each.",
+              f"Good messages processed: {len(good)} of {len(sc.good)} (counts {sorted(good.values())}). "
               "The poison messages must not keep the good ones from being processed.")
-    most = max(poison.values())
-    fb.expect(most <= MAX_DELIVERIES,
-              f"Each poison message was delivered at most {most} times (limit {MAX_DELIVERIES}).",
-              f"A poison message was delivered {most} times in {RUN_SECONDS:.0f} s (allowed: "
-              f"{MAX_DELIVERIES})."
-              + (" Nothing stops the redelivery loop: 'x-delivery-limit' works on quorum queues only "
-                 "(x-queue-type: quorum, durable=True)." if most > 20 else
-                 f" x-delivery-limit counts redeliveries: a limit of N allows N + 1 deliveries, so use "
-                 f"{MAX_DELIVERIES - 1}."))
+    most, fewest = max(poison.values()), min(poison.values())
+    if most > n:
+        fb.expect(False, "",
+                  f"A poison message was delivered {most} times in {RUN_SECONDS:.0f} s, more than the "
+                  "max_deliveries you were given."
+                  + (" Nothing stops the redelivery loop: 'x-delivery-limit' works on quorum queues only "
+                     "(x-queue-type: quorum, durable=True)." if most > 20 else
+                     " x-delivery-limit counts redeliveries: a limit of N allows N + 1 deliveries."))
+    elif fewest < n:
+        fb.expect(False, "",
+                  f"A poison message was delivered only {fewest} time(s): fewer tries than the "
+                  "max_deliveries you were given, so a message that fails only now and then is parked "
+                  "too early. Derive the limit from max_deliveries (a limit of N allows N + 1 "
+                  "deliveries).")
+    else:
+        fb.expect(True, f"Each poison message was delivered exactly {n} times (its full budget).", "")
     missing = [p for p in poison if not parked[p]]
-    vanished = [p for p in missing if 0 < poison[p] <= MAX_DELIVERIES]
+    vanished = [p for p in missing if 0 < poison[p] <= n]
     hint = ""
     if vanished and left == 0:
         hint = (" They were delivered, then disappeared: RabbitMQ dead-letters them only when the queue "
@@ -146,6 +188,6 @@ def _judge(fb: Feedback, deliveries: Counter, parked: Counter, left: int) -> Non
         hint = (f" {left} message(s) are still in the work queue, going round and round. Give the work "
                 "queue 'x-dead-letter-exchange' and a delivery limit.")
     fb.expect(not missing,
-              f"Both poison messages are parked in the dead-letter queue "
-              f"({sum(parked.values())} message(s)).",
-              f"Poison messages not in the dead-letter queue: {', '.join(missing)}." + hint)
+              f"Every poison message is parked in the dead-letter queue ({sum(parked.values())} "
+              "message(s)).",
+              f"{len(missing)} of {len(poison)} poison message(s) are not in the dead-letter queue." + hint)
