@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import random
-import secrets
 import threading
 import time
 import traceback
@@ -104,12 +102,6 @@ class Feedback:
             _record_progress(self.exercise, passed)
         return result
 
-
-def seeded(seed: int | None = None) -> tuple[int, random.Random]:
-    """A checker's scenario seed (a fresh one when ``seed`` is None) and the generator it seeds:
-    each attempt draws its own scenario, and the printed seed reproduces it."""
-    seed = secrets.randbelow(10**6) if seed is None else seed
-    return seed, random.Random(seed)
 
 
 # Exercise ids before they were named after their module (``lesson_NN_<slug>``, ``lab_NN_<slug>``).

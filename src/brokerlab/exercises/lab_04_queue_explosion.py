@@ -35,7 +35,7 @@ from brokerlab import settings
 from brokerlab.course.checkpoints import Checkpoint
 from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
-from brokerlab.exercises import scenario
+from brokerlab.exercises import seeds
 from brokerlab.observe import metrics
 from brokerlab.settings import Endpoints, amqp_parameters
 
@@ -70,11 +70,11 @@ class Scenario:
 def new_scenario(seed: int | None = None) -> Scenario:
     """Draw a scenario (printing its seed): limits 40-150 ready and 3-15 prefetch, 3-4x the bound
     in messages, random ids and body sizes."""
-    seed, rng = scenario.draw(EXERCISE, seed)
+    seed, rng = seeds.draw(EXERCISE, seed)
     max_ready = rng.randint(40, 150)
     messages = rng.randint(3 * max_ready, 4 * max_ready)
     return Scenario(seed, max_ready, rng.randint(3, 15), messages,
-                    tuple(scenario.token(rng) for _ in range(messages)), rng.randint(16, 512))
+                    tuple(seeds.token(rng) for _ in range(messages)), rng.randint(16, 512))
 
 
 def _prefetch_of(ep: Endpoints, queue: str) -> int | None:

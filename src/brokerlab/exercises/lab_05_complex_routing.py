@@ -28,7 +28,7 @@ from brokerlab import settings
 from brokerlab.brokers import cleanup
 from brokerlab.course.checkpoints import Checkpoint
 from brokerlab.course.checks import CheckResult, Feedback
-from brokerlab.exercises import scenario
+from brokerlab.exercises import seeds
 from brokerlab.settings import Endpoints, amqp_parameters
 
 EXERCISE = "lab_05_complex_routing"
@@ -58,7 +58,7 @@ CHECKPOINTS = (
 
 def new_routes(seed: int | None = None) -> dict[str, tuple[str, ...]]:
     """Draw one attempt's routing keys (printing the seed): key → the queues it must land in."""
-    _seed, rng = scenario.draw(EXERCISE, seed)
+    _seed, rng = seeds.draw(EXERCISE, seed)
     routes: dict[str, tuple[str, ...]] = {"order.paid.eu": ("shipping_eu",),
                                           "order.paid.us": ("shipping_us",)}
     for event in ("created", "cancelled", rng.choice(("created", "cancelled"))):

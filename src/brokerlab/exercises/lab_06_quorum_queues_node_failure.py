@@ -31,7 +31,7 @@ from brokerlab.brokers.cluster import AUTH, Cluster
 from brokerlab.brokers.rabbitmq_native import RabbitNode
 from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
-from brokerlab.exercises import scenario
+from brokerlab.exercises import seeds
 from brokerlab.observe import workers
 from brokerlab.settings import amqp_parameters
 
@@ -55,10 +55,10 @@ class Scenario:
 
 def new_scenario(seed: int | None = None) -> Scenario:
     """Draw a scenario (printing its seed): a fresh queue name, two different nodes, 30-80 ids."""
-    seed, rng = scenario.draw(EXERCISE, seed)
+    seed, rng = seeds.draw(EXERCISE, seed)
     declare_on, publish_on = rng.sample(range(3), 2)
-    return Scenario(seed, settings.ns(f"lab06-exercise-{scenario.token(rng)}"), declare_on, publish_on,
-                    tuple(f"m-{scenario.token(rng)}" for _ in range(rng.randint(30, 80))))
+    return Scenario(seed, settings.ns(f"lab06-exercise-{seeds.token(rng)}"), declare_on, publish_on,
+                    tuple(f"m-{seeds.token(rng)}" for _ in range(rng.randint(30, 80))))
 
 
 def queue_info(management_url: str, queue: str) -> dict | None:

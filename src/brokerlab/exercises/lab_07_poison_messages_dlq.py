@@ -27,7 +27,7 @@ from brokerlab import settings
 from brokerlab.brokers import cleanup
 from brokerlab.course.checkpoints import Checkpoint
 from brokerlab.course.checks import CheckResult, Feedback
-from brokerlab.exercises import scenario
+from brokerlab.exercises import seeds
 from brokerlab.settings import Endpoints, amqp_parameters
 
 EXERCISE = "lab_07_poison_messages_dlq"
@@ -56,9 +56,9 @@ class Scenario:
 
 def new_scenario(seed: int | None = None) -> Scenario:
     """Draw a scenario (printing its seed): 2-5 deliveries, 6-15 good and 1-3 poison messages."""
-    seed, rng = scenario.draw(EXERCISE, seed)
-    good = tuple(f"good-{scenario.token(rng)}" for _ in range(rng.randint(6, 15)))
-    poison = tuple(f"poison-{scenario.token(rng)}" for _ in range(rng.randint(1, 3)))
+    seed, rng = seeds.draw(EXERCISE, seed)
+    good = tuple(f"good-{seeds.token(rng)}" for _ in range(rng.randint(6, 15)))
+    poison = tuple(f"poison-{seeds.token(rng)}" for _ in range(rng.randint(1, 3)))
     return Scenario(seed, rng.randint(2, 5), good, poison)
 
 

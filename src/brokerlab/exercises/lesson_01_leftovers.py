@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import random
-import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -34,7 +33,7 @@ from brokerlab.brokers import cleanup
 from brokerlab.course.checkpoints import Checkpoint
 from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
-from brokerlab.exercises import kafka_records
+from brokerlab.exercises import kafka_records, seeds
 from brokerlab.exercises.kafka_records import Record
 from brokerlab.observe import queuestats
 from brokerlab.settings import Endpoints, amqp_parameters, endpoints, ns
@@ -256,7 +255,7 @@ def check_leftovers(fn: Callable[[str, str], tuple[int, int]], ep: Endpoints | N
     """Check ``fn(topic, queue) -> (kafka_stored, rabbitmq_stored)`` against the live brokers, on
     a situation drawn from ``seed`` (printed; random when None)."""
     fb = Feedback(EXERCISE, record=record)
-    seed = secrets.randbelow(10**6) if seed is None else seed
+    seed = seeds.announce(EXERCISE, seed)
     print(f"scenario seed {seed} (check_leftovers(leftovers, seed={seed}) builds the same one again)")
     s = _Situation(ep or endpoints(), random.Random(seed))
     try:

@@ -21,7 +21,6 @@ that would be right.
 from __future__ import annotations
 
 import random
-import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from brokerlab.brokers import cleanup
 from brokerlab.course.checkpoints import Checkpoint
 from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
-from brokerlab.exercises import kafka_records
+from brokerlab.exercises import kafka_records, seeds
 from brokerlab.exercises.kafka_records import Record
 from brokerlab.settings import Endpoints, endpoints, ns
 
@@ -229,7 +228,7 @@ def check_partition_lag(fn: Callable[[dict, str, str], dict[int, int]], ep: Endp
     """Run ``fn(config, group, topic)`` on a fresh scenario drawn from ``seed`` (printed; random
     when None) and say what is right or wrong."""
     ep = ep or endpoints()
-    seed = secrets.randbelow(10**6) if seed is None else seed
+    seed = seeds.announce(EXERCISE, seed)
     slots = scenario(seed)
     print(f"scenario seed {seed}: a topic with {len(slots)} partitions "
           f"(check_partition_lag(partition_lag, seed={seed}) builds the same one again)")

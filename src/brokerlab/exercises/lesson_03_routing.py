@@ -23,6 +23,7 @@ import requests
 from brokerlab.course import checks
 from brokerlab.course.checkpoints import Checkpoint
 from brokerlab.errors import BrokerlabError
+from brokerlab.exercises import seeds
 from brokerlab.settings import Endpoints, amqp_parameters, endpoints, ns
 
 EXERCISE = "lesson_03_routing"
@@ -100,10 +101,6 @@ def scenario(seed: int) -> dict[str, frozenset[str]]:
     rng.shuffle(ordered)
     return {k: frozenset(r for r in ROLES if _BELONGS[r](k.split("."))) for k in ordered}
 
-
-def new_seed() -> int:
-    """A fresh seed for each attempt (pass ``seed=`` to replay one)."""
-    return random.SystemRandom().randrange(1, 10**6)
 
 
 def expected_by_queue(messages: dict[str, frozenset[str]]) -> dict[str, list[str]]:
@@ -213,7 +210,7 @@ def check_routing(declare_routing: Callable[[Any, str, dict[str, str]], Any],
     (``seed`` replays one) and grade where the messages land. A reference solution's run is never
     recorded as progress."""
     ep = ep or endpoints()
-    seed = new_seed() if seed is None else seed
+    seed = seeds.announce(EXERCISE, seed)
     messages = scenario(seed)
     print(f"scenario seed {seed}: {len(messages)} test messages")
     fb = checks.Feedback(EXERCISE)

@@ -37,6 +37,7 @@ import pika
 from brokerlab.course import checks
 from brokerlab.course.checkpoints import Checkpoint
 from brokerlab.errors import BrokerlabError
+from brokerlab.exercises import seeds
 from brokerlab.observe import queuestats, workers
 from brokerlab.settings import Endpoints, amqp_parameters, endpoints, ns
 
@@ -164,10 +165,6 @@ def scenario(seed: int) -> tuple[dict[str, tuple[str, int]], list[tuple[str, int
     return payments, plan
 
 
-def new_seed() -> int:
-    """A fresh seed for each attempt (pass ``seed=`` to replay one)."""
-    return random.SystemRandom().randrange(1, 10**6)
-
 
 def _publish(url: str, queue: str, payments: dict[str, tuple[str, int]]) -> None:
     """Declare ``queue`` and publish ``payments`` with confirms, ``message_id`` set on each."""
@@ -224,7 +221,7 @@ def check_idempotent_consumer(handle: Callable[..., Any], ep: Endpoints | None =
         fb.expect(False, "", f"Pass your function itself: check_idempotent_consumer(handle), not {handle!r}.")
         return fb.result()
     ep = ep or endpoints()
-    seed = new_seed() if seed is None else seed
+    seed = seeds.announce(EXERCISE, seed)
     expected, plan = scenario(seed)
     print(f"scenario seed {seed}: {len(expected)} payments; kills before ack #{plan[0][1]} "  # type: ignore[index]
           f"of run 1 and after ack #{plan[1][1]} of run 2")  # type: ignore[index]

@@ -24,6 +24,7 @@ from brokerlab.brokers import cleanup
 from brokerlab.course.checkpoints import Checkpoint
 from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
+from brokerlab.exercises import seeds
 from brokerlab.settings import Endpoints, ns
 from brokerlab.settings import endpoints as current_endpoints
 
@@ -85,10 +86,6 @@ def scenario(seed: int) -> Scenario:
         cases.append((partition, rng.randint(1, size - n - 1), n))
     return Scenario(seed, partitions, records, tuple(cases))
 
-
-def new_seed() -> int:
-    """A fresh seed for each attempt (not reproducible on purpose: pass ``seed=`` to replay one)."""
-    return random.SystemRandom().randrange(1, 10**6)
 
 
 def _prepare(ep: Endpoints, topic: str, plan: Scenario) -> None:
@@ -184,7 +181,7 @@ def check_replay_from(fn: Callable[..., Any], endpoints: Endpoints | None = None
     ``seed`` replays one scenario (tests, or a learner reproducing a failure); by default each
     attempt draws a new one. A reference solution's run is never recorded as progress."""
     ep = endpoints or current_endpoints()
-    plan = scenario(new_seed() if seed is None else seed)
+    plan = scenario(seeds.announce(EXERCISE, seed))
     print(f"scenario {plan.describe()}")
     fb = Feedback(EXERCISE)
     token = uuid.uuid4().hex[:8]

@@ -27,8 +27,9 @@ from confluent_kafka.admin import AdminClient
 from brokerlab.bench.topology import create_topic
 from brokerlab.brokers import cleanup
 from brokerlab.course.checkpoints import Checkpoint
-from brokerlab.course.checks import CheckResult, Feedback, is_reference, seeded
+from brokerlab.course.checks import CheckResult, Feedback, is_reference
 from brokerlab.errors import BrokerlabError
+from brokerlab.exercises import seeds
 from brokerlab.settings import Endpoints, endpoints, ns
 
 EXERCISE = "lesson_06_produce_all"
@@ -79,7 +80,7 @@ class Scenario:
 
 def scenario(seed: int | None = None) -> Scenario:
     """The scenario of one attempt: drawn from ``seed`` (a fresh seed when None)."""
-    seed, rng = seeded(seed)
+    seed, rng = seeds.draw(EXERCISE, seed)
     return Scenario(seed, count=rng.randrange(1200, 2401), size=rng.randrange(256, 1537),
                     queue=rng.randrange(40, 161))
 

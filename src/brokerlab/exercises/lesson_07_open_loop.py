@@ -28,8 +28,9 @@ from typing import Any
 import pika
 
 from brokerlab.course.checkpoints import Checkpoint
-from brokerlab.course.checks import CheckResult, Feedback, is_reference, seeded
+from brokerlab.course.checks import CheckResult, Feedback, is_reference
 from brokerlab.errors import BrokerlabError
+from brokerlab.exercises import seeds
 from brokerlab.settings import Endpoints, amqp_parameters, endpoints, ns
 
 EXERCISE = "lesson_07_open_loop"
@@ -70,7 +71,7 @@ class Scenario:
 
 def scenario(seed: int | None = None) -> Scenario:
     """The scenario of one attempt: drawn from ``seed`` (a fresh seed when None)."""
-    seed, rng = seeded(seed)
+    seed, rng = seeds.draw(EXERCISE, seed)
     rate = rng.randrange(400, 601, 10)
     count = round(rate * rng.uniform(0.7, 0.9))  # a schedule of 0.7-0.9 s
     # The stall starts 0.08-0.15 s in and ends before the schedule does, so a correct sender has

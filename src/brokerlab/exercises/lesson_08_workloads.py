@@ -21,7 +21,8 @@ from typing import Any
 
 from brokerlab.course import decide
 from brokerlab.course.checkpoints import Checkpoint
-from brokerlab.course.checks import CheckResult, Feedback, seeded
+from brokerlab.course.checks import CheckResult, Feedback
+from brokerlab.exercises import seeds
 
 EXERCISE = "lesson_08_workloads"
 
@@ -112,7 +113,7 @@ SCENARIOS: dict[str, Scenario] = {
 
 def draw_facts(seed: int | None = None) -> tuple[int, Facts]:
     """The numbers of one attempt's three scenarios, drawn from ``seed`` (fresh when None)."""
-    seed, rng = seeded(seed)
+    seed, rng = seeds.draw(EXERCISE, seed)
     return seed, {
         "sensors": {"devices": rng.randrange(500, 8001, 100),
                     "interval_s": rng.choice((2, 5, 10, 15, 20, 30, 60))},

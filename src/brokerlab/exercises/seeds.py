@@ -10,10 +10,21 @@ import random
 import secrets
 
 
-def draw(exercise: str, seed: int | None = None) -> tuple[int, random.Random]:
-    """The seed (a fresh one unless given) and a random generator made from it; prints the seed."""
-    seed = secrets.randbelow(10**6) if seed is None else seed
+def new_seed() -> int:
+    """A fresh seed: each attempt gets its own scenario."""
+    return secrets.randbelow(10**6)
+
+
+def announce(exercise: str, seed: int | None = None) -> int:
+    """The attempt's seed (a fresh one unless given), printed so the learner can replay it."""
+    seed = new_seed() if seed is None else seed
     print(f"{exercise}: scenario seed {seed} (pass seed={seed} to replay this scenario)")
+    return seed
+
+
+def draw(exercise: str, seed: int | None = None) -> tuple[int, random.Random]:
+    """:func:`announce` the seed, and a random generator made from it."""
+    seed = announce(exercise, seed)
     return seed, random.Random(seed)
 
 
