@@ -3,6 +3,7 @@ Ctrl+C, and a broker that dies while starting."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -234,3 +235,26 @@ def test_a_node_restarted_ten_times_in_a_row(data):
         assert len([p for p in tagged(data) if p.name() == "java"]) == 1
     assert len(seen) == 10
     assert cli(data, "status").returncode == 0
+
+
+@pytest.mark.slow
+def test_data_of_an_older_kafka_gets_the_pinned_release_features(data):
+    """A learner's data formatted by the course's previous Kafka keeps its old features (share
+    groups off) until they are upgraded: `up` finalizes the pinned release's features."""
+    deployment = native.single(OFFSET, data=data)
+    kafka = deployment.kafka[0]
+    kafka.prepare()  # writes server.properties; formats with the pinned release...
+    shutil.rmtree(kafka.data)  # ...which this test replaces by data of release 4.1
+    formatted = subprocess.run(
+        kafka._java("kafka.tools.StorageTool", "format", "--standalone", "-t", kafka.cluster_id,
+                    "-c", str(kafka.home / "server.properties"), "--release-version", "4.1"),
+        capture_output=True, text=True, timeout=120)
+    assert formatted.returncode == 0, formatted.stderr
+    kafka.formatted_by.unlink()
+    assert kafka.older_data()
+    assert cli(data, "up").returncode == 0
+    described = subprocess.run(
+        kafka._java("org.apache.kafka.tools.FeatureCommand", "--bootstrap-server", kafka.bootstrap,
+                    "describe"), capture_output=True, text=True, timeout=120)
+    share = next(line for line in described.stdout.splitlines() if "share.version" in line)
+    assert "FinalizedVersionLevel: 0" not in share and not kafka.older_data(), described.stdout

@@ -145,6 +145,35 @@ class KafkaNode(BrokerNode):
             "-cp", f"{self.jars}/*", main, *args,
         ]
 
+    @property
+    def formatted_by(self) -> Path:
+        """The Kafka version that formatted this node's data (a file the course keeps beside it)."""
+        return self.home / "formatted-by"
+
+    def older_data(self) -> bool:
+        """True when the data was formatted by another Kafka release than the pinned one: its
+        finalized features (e.g. ``share.version``, needed by share groups) stay at the old level
+        until they are upgraded (see :meth:`upgrade_features`)."""
+        if not (self.data / "meta.properties").is_file():
+            return False
+        recorded = self.formatted_by.read_text().strip() if self.formatted_by.is_file() else ""
+        return recorded != config.KAFKA_VERSION
+
+    def upgrade_features(self) -> None:
+        """Finalize the pinned release's features on a running cluster that was formatted by an
+        older Kafka (``kafka-features upgrade --release-version``), then record the new version."""
+        release = ".".join(config.KAFKA_VERSION.split(".")[:2])
+        result = subprocess.run(
+            self._java("org.apache.kafka.tools.FeatureCommand", "--bootstrap-server", self.bootstrap,
+                       "upgrade", "--release-version", release),
+            capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            raise BrokerlabError(
+                f"Upgrading the Kafka features of {self.data} to release {release} failed:\n"
+                f"{result.stdout[-1500:]}{result.stderr[-1500:]}",
+                "Start from fresh data instead: brokerlab down --purge && brokerlab up")
+        self.formatted_by.write_text(config.KAFKA_VERSION)
+
     def prepare(self) -> None:
         files.private_dir(self.home)
         (self.home / "log4j2.properties").write_text(LOG4J2_PROPERTIES)
@@ -165,6 +194,7 @@ class KafkaNode(BrokerNode):
                 f"{result.stderr[-1500:]}",
                 "Remove the data and start again: brokerlab down --purge && brokerlab up",
             )
+        self.formatted_by.write_text(config.KAFKA_VERSION)
 
     def command(self) -> list[str]:
         return self._java("kafka.Kafka", str(self.home / "server.properties"))
