@@ -15,7 +15,6 @@ and the partitions concerned, not the offsets to commit.
 
 from __future__ import annotations
 
-import random
 import time
 import uuid
 from collections.abc import Callable
@@ -33,7 +32,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from brokerlab.brokers import cleanup
 from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
-from brokerlab.exercises import kafka_records
+from brokerlab.exercises import kafka_records, seeds
 from brokerlab.exercises.kafka_records import Record
 from brokerlab.settings import Endpoints, endpoints, ns
 
@@ -55,8 +54,7 @@ class Scenario:
 
     @classmethod
     def draw(cls, seed: int | None = None, now_ms: int | None = None) -> Scenario:
-        seed = random.SystemRandom().randrange(10**6) if seed is None else seed
-        rng = random.Random(seed)
+        seed, rng = seeds.rng_for(seed)
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
         partitions = rng.randint(2, 4)
         target = rng.randint(20_000, 40_000)
