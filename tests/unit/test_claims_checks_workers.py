@@ -32,7 +32,7 @@ def test_the_notebook_each_claim_names_records_that_claim():
     for c in claims.CLAIMS:
         cells = json.loads((root / c.tested_in).read_text())["cells"]
         code = "".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
-        recorded = re.search(rf"claims\.record\(\s*\"{re.escape(c.id)}\"", code)
+        recorded = re.search(rf"claims\.(record|judge)\(\s*\"{re.escape(c.id)}\"", code)
         assert recorded, f"{c.tested_in} never records {c.id}"
 
 
