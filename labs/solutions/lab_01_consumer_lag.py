@@ -1,18 +1,27 @@
-"""Reference solution — lab 01, exercise "consumers needed": the smallest group that drains a backlog.
+"""Reference solution — lab 01, exercise "drain": a consumer-group member whose lag reaches zero.
 
-Kafka gives each partition of a topic to exactly ONE member of a consumer group. A group of n
-consumers is therefore as slow as its busiest member, which owns ceil(partitions / n) partitions,
-and members beyond the partition count get no partition at all.
+The group's lag, as the broker sees it, is the high watermark minus the group's COMMITTED offset.
+So handling records is not enough: the member commits what it handled (here after each record,
+asynchronously: cheap, and the last commits are flushed by close()). close() also leaves the group
+at once, so the other members get its partitions without waiting for a session timeout.
 """
 
-import math
+import threading
+from collections.abc import Callable
+
+from confluent_kafka import Consumer, Message
 
 
-def consumers_needed(partitions: int, backlog_per_partition: int, records_per_second: float,
-                     deadline_s: float) -> int:
-    """The smallest group size that drains the backlog within `deadline_s` (partition count if none)."""
-    for n in range(1, partitions + 1):
-        busiest = math.ceil(partitions / n)  # partitions owned by the busiest member
-        if busiest * backlog_per_partition / records_per_second <= deadline_s:
-            return n
-    return partitions  # even one partition per consumer is too slow; more consumers would sit idle
+def drain(config: dict, topic: str, handle: Callable[[Message], None], stop: threading.Event) -> None:
+    """Read `topic` as a member of config's group, handle every record, commit it, leave cleanly."""
+    consumer = Consumer({**config, "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.subscribe([topic])
+    try:
+        while not stop.is_set():
+            msg = consumer.poll(0.5)  # a short timeout: stop is noticed within half a second
+            if msg is None or msg.error() is not None:
+                continue
+            handle(msg)
+            consumer.commit(message=msg, asynchronous=True)  # the group's bookmark follows the work
+    finally:
+        consumer.close()  # commits what is pending and leaves the group now

@@ -1,6 +1,6 @@
 """Lab 03 checker on the real 3-node cluster (it kills the partition leader in every run): rejects
-acks=1, a delivery timeout shorter than an election, and acks=all without idempotence; accepts the
-reference."""
+acks=1, a delivery timeout shorter than an election, acks=all without idempotence, and settings
+whose producer dies doing no work; accepts the reference and idempotence alone (acks=all follows)."""
 
 import pytest
 
@@ -53,3 +53,20 @@ def test_accepts_the_reference(lab):
     reference = checks.load_solution("lab_03_acks_and_replication")
     result = lab03.check_reliable_producer(reference.reliable_producer_config, lab)
     assert result.passed, result
+
+
+def test_accepts_idempotence_alone(lab):
+    """librdkafka sets acks=all itself when enable.idempotence is on and acks is not given."""
+    result = lab03.check_reliable_producer(lambda: {"enable.idempotence": True}, lab)
+    assert result.passed, result
+    assert any("enable.idempotence=true makes the producer use acks=all" in line for line in result.feedback)
+
+
+def test_rejects_a_producer_that_dies_without_doing_the_work(lab):
+    """transactional.id without a transaction: produce() raises, the thread dies with 0 sent."""
+    conf = {"acks": "all", "enable.idempotence": True, "transactional.id": "lab03-no-transaction"}
+    result = lab03.check_reliable_producer(lambda: conf, lab)
+    assert not result.passed
+    text = failed(result)
+    assert "The producer thread died after 0 records" in text and "transactional.id" in text, result
+    assert not any("acknowledged records are in the partition" in line for line in result.feedback)

@@ -206,6 +206,44 @@ LESSONS_05_08: dict[str, Rule] = {
 
 # --- labs 01-07 ------------------------------------------------------------------------------
 LABS: dict[str, Rule] = {
+    # Lab 01: where consumer lag came from, and what partition count does to a broker failure.
+    "pitfall-consumer-lag": Rule(
+        needs=("lag_growth_per_s", "drained_by_scaling_out", "leaders_moved_few", "leaders_moved_many"),
+        cases=(
+            Case("half-true", "one slow consumer fell behind, more consumers drained the lag (no election "
+                              "involved), and more partitions meant more leaders moved by one broker kill",
+                 lambda m: m["lag_growth_per_s"] > 0 and m["drained_by_scaling_out"]
+                 and m["leaders_moved_many"] > m["leaders_moved_few"]),
+            Case("refuted", "more consumers drained the lag and more partitions did not move more leaders",
+                 lambda m: m["drained_by_scaling_out"] and m["leaders_moved_many"] <= m["leaders_moved_few"]),
+            Case("depends", "otherwise (the lag did not grow, or scaling out did not drain it)", always),
+        )),
+    # Lab 02: where the committed offset stood when a consumer died, and a group without offsets.
+    "pitfall-offsets": Rule(
+        needs=("before_lost", "after_lost", "after_duplicated", "earliest_replayed", "latest_skipped"),
+        cases=(
+            Case("confirmed", "committing before the work lost records, committing after it lost none and "
+                              "replayed some, and a group without offsets replayed (earliest) or skipped "
+                              "(latest) the old records",
+                 lambda m: m["before_lost"] > 0 and m["after_lost"] == 0 and m["after_duplicated"] > 0
+                 and m["earliest_replayed"] > 0 and m["latest_skipped"] > 0),
+            Case("refuted", "no commit placement lost or replayed a record and a group without offsets "
+                            "neither replayed nor skipped",
+                 lambda m: m["before_lost"] == m["after_duplicated"] == m["earliest_replayed"]
+                 == m["latest_skipped"] == 0),
+            Case("half-true", "otherwise (some of the losses or replays did not happen)", always),
+        )),
+    # Lab 03: what acks=all bought (no acknowledged loss through a leader kill) and what it cost.
+    "pitfall-acks": Rule(
+        needs=("acks_all_lost", "p50_all_ms", "p50_1_ms"),
+        cases=(
+            Case("refuted", "acks=all lost an acknowledged record when the leader was killed",
+                 lambda m: m["acks_all_lost"] > 0),
+            Case("confirmed", "acks=all lost no acknowledged record and its median latency was above "
+                              "acks=1's",
+                 lambda m: m["p50_all_ms"] > m["p50_1_ms"]),
+            Case("half-true", "acks=all lost nothing at no measurable latency cost", always),
+        )),
     # labs 04-07
     "pitfall-queue-explosion": Rule(
         needs=("peak_unacked_no_prefetch", "peak_unacked_prefetch", "backlog_prefetch"),

@@ -4,16 +4,22 @@ The learner writes ``reliable_producer_config() -> dict``: confluent-kafka produ
 (without ``bootstrap.servers``). The checker reads the settings, then runs them LIVE on the 3-node
 cluster (replication factor 3, ``min.insync.replicas=2``): a producer writes numbered records as
 fast as it can, the partition leader is killed (SIGKILL) two seconds in, the producer carries on,
-the dead broker is restarted, and every record left in the partition is read back. It counts:
+the dead broker is restarted, and every record left in the partition is read back. Each attempt
+draws its own scenario from a seed it prints (when the leader dies, where the ids start, the payload
+size), so no run's numbers fit another. It counts:
 
 - acknowledged ids that are not in the partition (lost acknowledged writes),
 - ids whose delivery failed (the producer gave up, e.g. during the election),
 - ids stored more than once (duplicates from retries without idempotence).
 
 A pass needs zero of all three AND settings that guarantee it in general, not only in this run:
-``acks=all`` (``-1``), ``enable.idempotence=true``, retries not switched off, and a delivery
-timeout long enough to ride out a leader election. Loss with ``acks=1`` is possible but not certain
-in one run, so the settings are judged as well as the outcome.
+``acks=all`` (``-1``; left unset it is what ``enable.idempotence=true`` makes librdkafka use),
+``enable.idempotence=true``, retries not switched off, and a delivery timeout long enough to ride
+out a leader election. Loss with ``acks=1`` is possible but not certain in one run, so the settings
+are judged as well as the outcome. And the run must have done the work: records sent, records
+acknowledged after the kill (not only before), and the producing thread ended cleanly (a
+``produce()`` that raises, e.g. with ``transactional.id`` but no transaction, is a failure with
+the exception's last line, never a pass).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import contextlib
 import json
 import threading
 import time
+import traceback
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -34,21 +41,43 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from brokerlab.brokers.cluster import Cluster
 from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
+from brokerlab.exercises import seeds
 from brokerlab.settings import ns
 
 EXERCISE = "lab_03_acks_and_replication"
 FIX = "Check the cluster with `brokerlab cluster status`; repair it with `brokerlab cluster up`."
 PRODUCE_SECONDS = 6.0  # the producer runs this long
-KILL_AFTER = 2.0  # seconds into producing, the leader is killed
+KILL_AFTER = (1.5, 3.0)  # seconds into producing, the leader is killed: drawn per attempt
 MIN_DELIVERY_TIMEOUT_MS = 10_000  # a delivery timeout must outlast an election (a few seconds here)
 MAX_FLUSH = 60.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One attempt's draw: when the leader dies, the first id, the payload padding."""
+
+    seed: int
+    kill_after: float
+    first_id: int
+    padding: int
+
+    @classmethod
+    def draw(cls, seed: int | None = None) -> Scenario:
+        seed, rng = seeds.draw(EXERCISE, seed)
+        return cls(seed, round(rng.uniform(*KILL_AFTER), 2), rng.randrange(10**6), rng.randrange(0, 200))
+
+    def describe(self) -> str:
+        return (f"seed {self.seed}: leader killed {self.kill_after:g} s into producing, ids from "
+                f"{self.first_id}, {self.padding} bytes of padding per record")
 
 
 @dataclass
 class LiveRun:
     """What one live run counted."""
 
+    scenario: Scenario = field(default_factory=Scenario.draw)
     sent: int = 0
+    sent_at_kill: int | None = None
     acked: set[int] = field(default_factory=set)
     failed: Counter[str] = field(default_factory=Counter)
     stored: Counter[int] = field(default_factory=Counter)
@@ -57,6 +86,15 @@ class LiveRun:
     new_leader: int = 0
     election_seconds: float = 0.0
     error: str | None = None
+    thread_alive: bool = False
+
+    @property
+    def acked_after_kill(self) -> int:
+        """Acknowledged ids that were produced after the leader was killed."""
+        if self.sent_at_kill is None:
+            return 0
+        first = self.scenario.first_id + self.sent_at_kill
+        return sum(1 for i in self.acked if i >= first)
 
     @property
     def lost_acked(self) -> list[int]:
@@ -121,13 +159,27 @@ def read_ids(bootstrap: str, topic: str, timeout: float = 30.0) -> Counter[int]:
             for msg in consumer.consume(num_messages=10000, timeout=0.5):
                 if msg.error() is None:
                     seen += 1
-                    stored[int(msg.value())] += 1
+                    stored[int(msg.value().split(b" ")[0])] += 1
     finally:
         consumer.close()
     return stored
 
 
 def _produce(conf: dict, topic: str, run: LiveRun, stop: threading.Event) -> None:
+    """The learner's settings at work; whatever the client raises ends up in ``run.error``."""
+    try:
+        _produce_until(conf, topic, run, stop)
+    except Exception as exc:  # the learner's settings made the client fail: report its last line
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        run.error = (f"The producer thread died after {run.sent} records: {last}. "
+                     + ("Your settings start a transactional producer (transactional.id): every "
+                        "produce() must then sit inside init_transactions()/begin_transaction()/"
+                        "commit_transaction(). This exercise needs no transaction: leave "
+                        "transactional.id out." if "transactional.id" in conf else
+                        "Read the error: which setting does it name?"))
+
+
+def _produce_until(conf: dict, topic: str, run: LiveRun, stop: threading.Event) -> None:
     try:
         producer = Producer(conf)
     except KafkaException as exc:
@@ -136,30 +188,33 @@ def _produce(conf: dict, topic: str, run: LiveRun, stop: threading.Event) -> Non
 
     def on_delivery(err: KafkaError | None, msg: Any) -> None:
         if err is None:
-            run.acked.add(int(msg.value()))
+            run.acked.add(int(msg.value().split(b" ")[0]))
         else:
             run.failed[err.name()] += 1
 
+    pad = b" " + b"x" * run.scenario.padding
     i = 0
     while not stop.is_set():
         try:
-            producer.produce(topic, value=str(i).encode(), on_delivery=on_delivery)
+            producer.produce(topic, value=str(run.scenario.first_id + i).encode() + pad,
+                             on_delivery=on_delivery)
             i += 1
+            run.sent = i
         except BufferError:  # the local queue is full (e.g. during the election): wait a little
             producer.poll(0.05)
             continue
         producer.poll(0)
         if i % 100 == 0:
             time.sleep(0.01)  # at most ~10 000 records/s: heavy load, with CPU left for the brokers
-    run.sent = i
     deadline = time.monotonic() + MAX_FLUSH
     while producer.flush(1) and time.monotonic() < deadline:
         pass
     run.unflushed = len(producer)
 
 
-def run_live(conf: dict, lab: Cluster | None = None) -> LiveRun:
+def run_live(conf: dict, lab: Cluster | None = None, scenario: Scenario | None = None) -> LiveRun:
     """Produce with ``conf`` on a fresh RF-3 topic, kill its leader, restart it, count the ids."""
+    scenario = scenario or Scenario.draw()
     lab = lab or Cluster()
     if lab.unhealthy():
         lab.up()
@@ -172,7 +227,7 @@ def run_live(conf: dict, lab: Cluster | None = None) -> LiveRun:
     topic = ns(f"lab03-exercise-{uuid.uuid4().hex[:8]}")
     admin.create_topics([NewTopic(topic, num_partitions=1, replica_assignment=[replicas])])[topic].result(
         timeout=20)
-    run = LiveRun(leader=leader_id)
+    run = LiveRun(scenario=scenario, leader=leader_id)
     victim = lab.kafka_node(leader_id)
     try:
         lab.wait_for_kafka_leader(topic)
@@ -182,17 +237,19 @@ def run_live(conf: dict, lab: Cluster | None = None) -> LiveRun:
         stop = threading.Event()
         thread = threading.Thread(target=_produce, args=(producer_conf, topic, run, stop), daemon=True)
         thread.start()
-        time.sleep(KILL_AFTER)
-        if run.error:  # the settings were refused: nothing to kill for
+        time.sleep(scenario.kill_after)
+        if run.error or not thread.is_alive():  # the settings were refused or the thread died
             thread.join(5)
             return run
         t0 = time.monotonic()
+        run.sent_at_kill = run.sent
         victim.kill()
         run.new_leader = lab.wait_for_kafka_leader(topic, not_on=victim, timeout=60).node_id
         run.election_seconds = time.monotonic() - t0
-        time.sleep(max(0.0, PRODUCE_SECONDS - KILL_AFTER - run.election_seconds))
+        time.sleep(max(0.0, PRODUCE_SECONDS - scenario.kill_after - run.election_seconds))
         stop.set()
         thread.join(MAX_FLUSH + 10)
+        run.thread_alive = thread.is_alive()
         victim.start()
         wait_for_brokers(admin)
         wait_for_isr(admin, topic, 3, 60)
@@ -216,15 +273,21 @@ def _setting(conf: dict, *names: str) -> Any:
 def judge_settings(fb: Feedback, conf: dict) -> None:
     """The settings that guarantee no loss of acknowledged writes, and no duplicates, in general."""
     acks = str(_setting(conf, "acks", "request.required.acks")).lower()
-    fb.expect(acks in ("all", "-1"),
-              "acks=all: the leader acknowledges only once every in-sync replica (at least "
-              "min.insync.replicas = 2 here) has the record.",
-              f"acks={acks}: " + ("the leader acknowledges as soon as IT has the record. If it dies "
-                                  "before a follower copied it, the new leader never had it: an "
-                                  "acknowledged write is lost. Use acks='all'." if acks in ("1", "none")
-                                  else "the producer does not wait for any broker (or acks is not set: "
-                                       "check the spelling). Use acks='all'."))
     idempotence = str(_setting(conf, "enable.idempotence")).lower()
+    if acks == "none" and idempotence == "true":
+        acks = "all"  # librdkafka: idempotence requires acks=all and sets it when acks is not given
+        fb.expect(True, "acks not set: enable.idempotence=true makes the producer use acks=all, so the "
+                        "leader acknowledges only once every in-sync replica (at least "
+                        "min.insync.replicas = 2 here) has the record.", "")
+    else:
+        fb.expect(acks in ("all", "-1"),
+                  "acks=all: the leader acknowledges only once every in-sync replica (at least "
+                  "min.insync.replicas = 2 here) has the record.",
+                  f"acks={acks}: " + ("the leader acknowledges as soon as IT has the record. If it dies "
+                                      "before a follower copied it, the new leader never had it: an "
+                                      "acknowledged write is lost. Use acks='all'." if acks in ("1", "none")
+                                      else "the producer does not wait for any broker (or acks is not set: "
+                                           "check the spelling). Use acks='all'."))
     fb.expect(idempotence == "true",
               "enable.idempotence=true: retries cannot store a record twice or out of order.",
               "enable.idempotence is not true: when the leader dies, records whose acknowledgement was "
@@ -246,12 +309,26 @@ def judge_settings(fb: Feedback, conf: dict) -> None:
 
 
 def judge_run(fb: Feedback, run: LiveRun) -> None:
-    """What actually happened to every id in the live run."""
+    """What actually happened to every id in the live run; an empty or crashed run never passes."""
     if run.error:
         fb.expect(False, "", run.error)
         return
-    summary = (f"{run.sent} records sent, leader broker {run.leader} killed after {KILL_AFTER:g} s, "
-               f"new leader broker {run.new_leader} after {run.election_seconds:.1f} s")
+    summary = (f"{run.sent} records sent, leader broker {run.leader} killed after "
+               f"{run.scenario.kill_after:g} s, new leader broker {run.new_leader} after "
+               f"{run.election_seconds:.1f} s")
+    worked = (run.sent > 0 and run.sent_at_kill is not None and run.sent_at_kill > 0
+              and run.acked_after_kill > 0 and not run.thread_alive)
+    fb.expect(worked,
+              f"Live: your producer did the work: {run.acked_after_kill} records produced after the kill "
+              "were acknowledged, and its thread ended cleanly.",
+              f"Live: {summary}, but the run did no real work: "
+              + ("nothing was sent before the kill" if not run.sent_at_kill else
+                 "the producer thread did not finish (flush() never returned)" if run.thread_alive else
+                 f"no record produced after the kill was acknowledged ({len(run.acked)} acknowledged in "
+                 "all)")
+              + ". A reliable producer keeps getting records stored through the election.")
+    if not worked:
+        return
     lost = run.lost_acked
     fb.expect(not lost,
               f"Live: {summary}; all {len(run.acked)} acknowledged records are in the partition.",
@@ -288,5 +365,7 @@ def check_reliable_producer(fn: Callable[[], dict], lab: Cluster | None = None) 
     except (TypeError, ValueError) as exc:
         fb.expect(False, "", f"A setting has a value that is not a number where one is needed: {exc}.")
         return fb.result()
-    judge_run(fb, run_live(conf, lab))
+    scenario = Scenario.draw()
+    print(f"Scenario {scenario.describe()}")
+    judge_run(fb, run_live(conf, lab, scenario))
     return fb.result()
