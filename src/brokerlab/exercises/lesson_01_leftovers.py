@@ -256,7 +256,6 @@ def check_leftovers(fn: Callable[[str, str], tuple[int, int]], ep: Endpoints | N
     a situation drawn from ``seed`` (printed; random when None)."""
     fb = Feedback(EXERCISE, record=record)
     seed = seeds.announce(EXERCISE, seed)
-    print(f"scenario seed {seed} (check_leftovers(leftovers, seed={seed}) builds the same one again)")
     s = _Situation(ep or endpoints(), random.Random(seed))
     try:
         s.build_kafka()

@@ -230,8 +230,7 @@ def check_partition_lag(fn: Callable[[dict, str, str], dict[int, int]], ep: Endp
     ep = ep or endpoints()
     seed = seeds.announce(EXERCISE, seed)
     slots = scenario(seed)
-    print(f"scenario seed {seed}: a topic with {len(slots)} partitions "
-          f"(check_partition_lag(partition_lag, seed={seed}) builds the same one again)")
+    print(f"this attempt: a topic with {len(slots)} partitions")
     admin = AdminClient(ep.kafka_config(**{"socket.timeout.ms": 10000}))
     run = uuid.uuid4().hex[:8]
     topic, group = ns(f"exercise-lag-{run}"), ns(f"exercise-lag-group-{run}")

@@ -223,7 +223,7 @@ def check_idempotent_consumer(handle: Callable[..., Any], ep: Endpoints | None =
     ep = ep or endpoints()
     seed = seeds.announce(EXERCISE, seed)
     expected, plan = scenario(seed)
-    print(f"scenario seed {seed}: {len(expected)} payments; kills before ack #{plan[0][1]} "  # type: ignore[index]
+    print(f"this attempt: {len(expected)} payments; kills before ack #{plan[0][1]} "  # type: ignore[index]
           f"of run 1 and after ack #{plan[1][1]} of run 2")  # type: ignore[index]
     queue = ns(f"ex04-payments-{uuid.uuid4().hex[:8]}")
     try:

@@ -153,7 +153,7 @@ def check_workloads(describe_workloads: Callable[[Facts], dict], seed: int | Non
     """Draw this attempt's facts, run the learner's ``describe_workloads(facts)`` and explain every
     answer that does not fit (without printing the value that would)."""
     seed, facts = draw_facts(seed)
-    print(f"scenario seed {seed}: facts {facts}")
+    print(f"this attempt's facts: {facts}")
     expected = expected_answers(facts)
     fb = Feedback(EXERCISE)
     ok, described = fb.call(describe_workloads, facts)
