@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BL := .venv/bin/brokerlab
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test test-fast test-slow soak book up down status doctor cluster-up cluster-down strip lint clean
+.PHONY: setup lab test test-fast test-slow test-rabbitmq4 soak book up down status doctor cluster-up cluster-down strip lint clean
 
 setup:            ## venv, package, Kafka jars, and (as root on Debian/Ubuntu) Java + rabbitmq-server
 	@scripts/setup.sh
@@ -22,6 +22,10 @@ test-fast:        ## lint + the unit tier: no broker, under a minute (after `mak
 test-slow:        ## the slow and repeated proofs outside `make test`: launcher faults, two learners at once
 	@scripts/setup.sh --test
 	@TEST_MARKERS=slow TEST_TARGETS=tests TEST_CLUSTER=0 scripts/test.sh
+
+test-rabbitmq4:   ## lessons 00-05 + single-node labs on RabbitMQ 4.0.5 (Debian 13 root, chroot; root user), outside `make test`
+	@scripts/setup.sh --test
+	@scripts/test-rabbitmq4.sh
 
 soak:             ## labs 03 and 06 (they kill and restart nodes) five times in a row, outside `make test`
 	@scripts/setup.sh --test
