@@ -1,14 +1,19 @@
-"""Print one line per notebook from a pytest JUnit report: passed, or the first failing cell and
-the last line of its error (usually the assertion). Usage: junit_by_notebook.py <junit.xml>"""
+"""Print one line per notebook from a pytest JUnit report: passed, or how many cells failed, the
+first failing cell and the last line of its error (usually the assertion).
+Usage: junit_by_notebook.py <junit.xml>"""
 
 from __future__ import annotations
 
+import re
 import sys
 import xml.etree.ElementTree as ET
 
+ANSI = re.compile(r"(\x1b|#x1B)\[[0-9;]*m")  # colours, raw or as the XML report escapes them
+ERROR_LINE = re.compile(r"\s*\w*(Error|Exception|NotShown)\b")  # "AssertionError: …", "NotShown: …"
+
 
 def summary(path: str) -> list[str]:
-    """``notebook: PASSED (n cells, s)`` or ``notebook: FAILED at <cell>: <last error line>``."""
+    """``notebook: PASSED (n cells, s)`` or ``notebook: FAILED k of n cells, first <cell>: <error>``."""
     cases: dict[str, list[ET.Element]] = {}
     for case in ET.parse(path).iter("testcase"):
         cases.setdefault(case.get("file") or case.get("classname", "?"), []).append(case)
@@ -20,10 +25,10 @@ def summary(path: str) -> list[str]:
             lines.append(f"{notebook}: PASSED ({len(cells)} cells, {seconds:.0f} s)")
             continue
         case, failure = failed[0]
-        text = [ln.strip() for ln in (failure.text or failure.get("message", "")).splitlines() if ln.strip()]
-        hits = [ln for ln in text if "Error" in ln or "assert" in ln] or text or [""]
-        last = hits[-1]
-        lines.append(f"{notebook}: FAILED at {case.get('name')} ({seconds:.0f} s): {last[:300]}")
+        text = ANSI.sub("", failure.text or failure.get("message", ""))
+        errors = [ln.strip() for ln in text.splitlines() if ERROR_LINE.match(ln)]
+        lines.append(f"{notebook}: FAILED {len(failed)} of {len(cells)} cells ({seconds:.0f} s), first "
+                     f"{case.get('name')}: {(errors or ['(no error line)'])[-1][:300]}")
     return lines
 
 

@@ -2,6 +2,7 @@
 
 import shlex
 import subprocess
+import sys
 
 import pytest
 
@@ -152,3 +153,19 @@ def test_the_target_fails_when_a_process_of_it_is_left(tmp_path, ps_output, rc, 
     done = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
                           cwd=native.settings.project_root())
     assert done.returncode == expected, done.stderr
+
+
+def test_the_per_notebook_summary_names_the_first_failing_assertion(tmp_path):
+    report = tmp_path / "junit.xml"
+    report.write_text(
+        '<testsuites><testsuite>'
+        '<testcase classname="labs.a.ipynb" name="Cell 0" time="1.5"/>'
+        '<testcase classname="labs.b.ipynb" name="Cell 0" time="2"/>'
+        '<testcase classname="labs.b.ipynb" name="Cell 1" time="3"><failure message="x">'
+        'Input:\nassert n &gt; 100\n#x1B[31mAssertionError#x1B[39m: a tight loop\n</failure></testcase>'
+        '</testsuite></testsuites>')
+    done = subprocess.run([sys.executable, "scripts/junit_by_notebook.py", str(report)], check=True,
+                          capture_output=True, text=True, cwd=native.settings.project_root())
+    assert done.stdout.splitlines() == [
+        "labs.a.ipynb: PASSED (1 cells, 2 s)",
+        "labs.b.ipynb: FAILED 1 of 2 cells (5 s), first Cell 1: AssertionError: a tight loop"]
