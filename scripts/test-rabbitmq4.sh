@@ -20,6 +20,7 @@ $BL rabbitmq4 down >/dev/null  # whatever a failed run left behind
 cleanup() {
   local rc=$? left=0
   trap - EXIT INT TERM
+  if [ -n "${tests:-}" ]; then kill -TERM -- "-$tests" 2>/dev/null || true; wait "$tests" || true; fi
   $BL rabbitmq4 down || left=1
   exit_checked "$rc" "$left" 1 " rabbitmq4/"  # no process of the deployment it started is left
 }
@@ -41,9 +42,14 @@ export BROKERLAB_BENCH_MODE="${BROKERLAB_BENCH_MODE:-quick}"
 mkdir -p test-artifacts
 t=$(date +%s)
 rc=0
+# In the background, in a process group of its own, and waited for: `wait` returns at once on INT
+# or TERM (a foreground command would first run to its end), and cleanup stops the whole group.
 # shellcheck disable=SC2086  # TARGETS is a list of paths
-.venv/bin/pytest $TARGETS --nbval-lax --nbval-current-env --nbval-cell-timeout=300 -p no:cacheprovider \
-  --durations=10 --junitxml=test-artifacts/rabbitmq4-junit.xml "$@" || rc=$?
+setsid .venv/bin/pytest $TARGETS --nbval-lax --nbval-current-env --nbval-cell-timeout=300 \
+  -p no:cacheprovider --durations=10 --junitxml=test-artifacts/rabbitmq4-junit.xml "$@" &
+tests=$!
+wait "$tests" || rc=$?
+tests=""
 echo "[rabbitmq4] notebooks ran in $(( $(date +%s) - t )) s against RabbitMQ $version"
 .venv/bin/python scripts/junit_by_notebook.py test-artifacts/rabbitmq4-junit.xml
 exit "$rc"
