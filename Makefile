@@ -59,6 +59,7 @@ strip:            ## remove outputs from every notebook before committing
 lint:
 	.venv/bin/ruff check src tests notebooks labs
 
-clean:            ## stop everything and delete broker data (keeps the jar cache)
+clean:            ## stop everything and delete broker data (keeps the jar cache and the RabbitMQ 4 root)
 	-@$(BL) cluster down --purge
 	-@$(BL) down --purge
+	-@$(BL) rabbitmq4 down --purge

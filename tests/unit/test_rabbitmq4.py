@@ -169,3 +169,16 @@ def test_the_per_notebook_summary_names_the_first_failing_assertion(tmp_path):
     assert done.stdout.splitlines() == [
         "labs.a.ipynb: PASSED (1 cells, 2 s)",
         "labs.b.ipynb: FAILED 1 of 2 cells (5 s), first Cell 1: AssertionError: a tight loop"]
+
+
+def test_the_native_node_still_runs_the_server_it_is_told_to(tmp_path, monkeypatch):
+    server = tmp_path / "bin" / "my-rabbitmq-server"
+    server.parent.mkdir()
+    server.write_text("#!/bin/sh\n")
+    (server.parent / "rabbitmqctl").write_text("#!/bin/sh\n")
+    monkeypatch.setenv("BROKERLAB_RABBITMQ_SERVER", str(server))
+    node = native.single(0, data=tmp_path).rabbit[0]
+    assert node.command() == [str(server)]
+    assert node.tool("rabbitmqctl") == [str(server.parent / "rabbitmqctl")]
+    with pytest.raises(BrokerlabError, match="rabbitmq-queues is not installed"):
+        node.tool("rabbitmq-queues")

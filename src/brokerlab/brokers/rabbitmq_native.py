@@ -129,7 +129,10 @@ class RabbitNode(BrokerNode):
 
     def tool(self, name: str) -> list[str]:
         """The command running one of RabbitMQ's scripts (``rabbitmq-server``, ``rabbitmqctl``)
-        for this node: the real one, next to the real ``rabbitmq-server``."""
+        for this node: the real one (``BROKERLAB_RABBITMQ_SERVER`` may name the server), the others
+        next to it."""
+        if name == "rabbitmq-server":
+            return [server_script()]
         path = Path(server_script()).with_name(name)
         if not path.is_file():
             raise BrokerlabError(f"{name} is not installed next to {path.parent / 'rabbitmq-server'}.",
