@@ -56,7 +56,7 @@ def test_command_mounts_privately_then_chroots(tmp_path):
     assert args == ["sh", str(node.home), str(node.root), "/usr/lib/rabbitmq/bin/rabbitmq-server"]
     assert 'mount --bind "$1" "$2/brokerlab"' in script
     assert 'mount -t proc proc "$2/proc"' in script
-    assert script.endswith('exec chroot "$2" "$3"')  # exec: the server stays in the recorded tree
+    assert script.endswith('exec chroot "$root" "$@"')  # exec: the server stays in the recorded tree
     assert node.tool("rabbitmqctl")[-1] == "/usr/lib/rabbitmq/bin/rabbitmqctl"
 
 
@@ -77,15 +77,20 @@ def test_the_script_maps_the_node_dir_and_runs_the_root_s_server(tmp_path):
     """The command's shell script, run with mount and chroot replaced by echo: it binds the node's
     directory at /brokerlab, mounts /proc and execs the root's script, in that order."""
     node = native.rabbitmq4(0, data=tmp_path).rabbit[0]
-    script, args = node.command()[8], node.command()[10:]
     shim = "mount() { echo mount \"$@\"; }; chroot() { echo chroot \"$@\"; }; "
-    done = subprocess.run(["/bin/sh", "-c", shim + script.replace("exec ", ""), "sh", *args],
-                          capture_output=True, text=True, check=True)
-    assert done.stdout.splitlines() == [
-        f"mount --bind {node.home} {node.root}/brokerlab",
-        f"mount -t proc proc {node.root}/proc",
-        f"chroot {node.root} /usr/lib/rabbitmq/bin/rabbitmq-server",
-    ]
+
+    def run(command: list[str]) -> list[str]:
+        script, args = command[8], command[10:]
+        done = subprocess.run(["/bin/sh", "-c", shim + script.replace("exec ", ""), "sh", *args],
+                              capture_output=True, text=True, check=True)
+        return done.stdout.splitlines()
+
+    mounts = [f"mount --bind {node.home} {node.root}/brokerlab", f"mount -t proc proc {node.root}/proc"]
+    assert run(node.command()) == [*mounts, f"chroot {node.root} /usr/lib/rabbitmq/bin/rabbitmq-server"]
+    # A tool's arguments reach the tool (rabbitmqctl -n <node> <command> …), spaces kept.
+    ctl = [*node.tool("rabbitmqctl"), "-n", node.nodename, "eval", "a b."]
+    assert run(ctl) == [*mounts, f"chroot {node.root} /usr/lib/rabbitmq/bin/rabbitmqctl -n "
+                                 f"{node.nodename} eval a b."]
 
 
 def test_prepare_renders_the_native_config_where_the_root_sees_it(tmp_path):

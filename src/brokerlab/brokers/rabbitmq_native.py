@@ -182,8 +182,9 @@ class RabbitNode(BrokerNode):
 # namespace, together with /proc, so both mounts vanish with the node and the host never sees them.
 CHROOT_HOME = "/brokerlab"
 CHROOT_BIN = Path(SERVER_CANDIDATES[0]).parent  # a Debian root: the real scripts, as on the host
+# sh -c SCRIPT sh <node dir> <root> <script in the root> [its arguments…]
 _CHROOT_SCRIPT = ('mount --bind "$1" "$2/brokerlab" && mount -t proc proc "$2/proc" '
-                  '&& exec chroot "$2" "$3"')
+                  '&& root=$2 && shift 2 && exec chroot "$root" "$@"')
 
 
 class ChrootRabbitNode(RabbitNode):
