@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BL := .venv/bin/brokerlab
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab lab-docker test test-fast test-slow test-binder soak book up down status doctor cluster-up cluster-down strip lint clean
+.PHONY: setup lab lab-docker test test-fast test-slow test-binder test-rabbitmq4 soak book up down status doctor cluster-up cluster-down strip lint clean
 
 setup:            ## venv, package, Kafka jars, and (as root on Debian/Ubuntu) Java + rabbitmq-server
 	@scripts/setup.sh
@@ -31,6 +31,10 @@ test-slow:        ## the slow and repeated proofs outside `make test`: launcher 
 test-binder:      ## the Binder launch as repo2docker runs it, as a new non-root user (needs root, as CI has)
 	@scripts/setup.sh --test
 	.venv/bin/pytest -m binder -p no:cacheprovider tests/binder
+
+test-rabbitmq4:   ## lessons 00-05 + single-node labs on RabbitMQ 4.0.5 (Debian 13 root, chroot; root user), outside `make test`
+	@scripts/setup.sh --test
+	@scripts/test-rabbitmq4.sh
 
 soak:             ## labs 03 and 06 (they kill and restart nodes) five times in a row, outside `make test`
 	@scripts/setup.sh --test
@@ -64,6 +68,7 @@ strip:            ## remove outputs from every notebook before committing
 lint:
 	.venv/bin/ruff check src tests notebooks labs
 
-clean:            ## stop everything and delete broker data (keeps the jar cache)
+clean:            ## stop everything and delete broker data (keeps the jar cache and the RabbitMQ 4 root)
 	-@$(BL) cluster down --purge
 	-@$(BL) down --purge
+	-@$(BL) rabbitmq4 down --purge

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BL=.venv/bin/brokerlab
+. scripts/exit_checked.sh
 
 .venv/bin/ruff check src tests notebooks labs  # fails fast, before any broker starts
 
@@ -22,15 +23,9 @@ cleanup() {
   if [ "$started" = 1 ]; then $BL down || left=1; fi
   # The suite's last assertion: no broker process of this checkout outlives it (down fails when
   # one survives; this also sees a process tagged with the data dir that no deployment knows).
-  if [ "$started" = 1 ] && [ "$cluster_was_up" = 0 ]; then
-    leftover=$($BL ps)
-    [ -z "$leftover" ] || { echo "$leftover" >&2; left=1; }
-  fi
-  if [ "$left" = 1 ]; then
-    echo "[test] FAILED: a broker process of this checkout is still running after the suite" >&2
-    [ "$rc" = 0 ] && rc=1
-  fi
-  exit "$rc"
+  local all=0
+  if [ "$started" = 1 ] && [ "$cluster_was_up" = 0 ]; then all=1; fi
+  exit_checked "$rc" "$left" "$all" ""
 }
 trap cleanup EXIT
 # Formed once for the whole run (TEST_CLUSTER=0 skips it): the cluster tests and the failure labs

@@ -43,7 +43,7 @@ def _print_status(status: Status) -> None:
     for proc in status.orphans:
         print(f"orphan    pid {proc['pid']} {proc['name']}: {proc['cmdline'][:100]}")
     if status.orphans:
-        down = "brokerlab cluster down" if status.deployment == "cluster" else "brokerlab down"
+        down = "brokerlab down" if status.deployment == "single" else f"brokerlab {status.deployment} down"
         print(f"          → processes of the course run without a record: `{down}` stops them.")
 
 
@@ -183,20 +183,22 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--port-offset", type=int, default=None,
                        help="shift every port by N (native backend) when the defaults are taken")
 
-    def add_commands(target: argparse._SubParsersAction, cluster: bool) -> None:
+    def add_commands(target: argparse._SubParsersAction, cluster: bool = False,
+                     rabbitmq4: bool = False) -> None:
+        where = {"cluster": cluster, "rabbitmq4": rabbitmq4}
         p = target.add_parser("up", help="start the brokers and wait for a real round trip")
         common(p)
-        p.set_defaults(func=cmd_up, cluster=cluster)
+        p.set_defaults(func=cmd_up, **where)
         p = target.add_parser("down", help="stop the brokers")
         common(p)
         p.add_argument("--purge", action="store_true", help="also delete their data")
-        p.set_defaults(func=cmd_down, cluster=cluster)
+        p.set_defaults(func=cmd_down, **where)
         p = target.add_parser("status", help="show what runs, where, and its memory")
         common(p)
         p.add_argument("--json", action="store_true", help="machine-readable output")
-        p.set_defaults(func=cmd_status, cluster=cluster)
+        p.set_defaults(func=cmd_status, **where)
 
-    add_commands(sub, cluster=False)
+    add_commands(sub)
     cl = sub.add_parser("cluster", help="the 3-node Kafka and RabbitMQ clusters for the labs")
     add_commands(cl.add_subparsers(dest="cluster_command", required=True), cluster=True)
     p = sub.add_parser("launch", help="up with one retry, output to a log and a status file "
@@ -205,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--attempts", type=int, default=launch.ATTEMPTS, help="tries in all (default: 2)")
     p.add_argument("--log", default=None, help="where the output goes (default: <data dir>/run/launch.log)")
     p.set_defaults(func=cmd_launch, cluster=False)
+    r4 = sub.add_parser("rabbitmq4", help="Kafka + RabbitMQ 4 from a Debian 13 root under chroot "
+                                          "(make test-rabbitmq4)")
+    add_commands(r4.add_subparsers(dest="rabbitmq4_command", required=True), rabbitmq4=True)
     p = sub.add_parser("ps", help="every process of the course's brokers (with a record or not)")
     p.set_defaults(func=cmd_ps)
     p = sub.add_parser("doctor", help="check Java, rabbitmq-server, jars, ports, memory, disk")

@@ -15,6 +15,8 @@ def backend_for(args: argparse.Namespace) -> Backend:
     from brokerlab.brokers import compose, external, native
     from brokerlab.settings import endpoints
 
+    if getattr(args, "rabbitmq4", False):  # make test-rabbitmq4's deployment: native by nature
+        return native.rabbitmq4(args.port_offset)
     name = args.backend or os.environ.get("BROKERLAB_BACKEND")
     if name is None and not args.cluster and endpoints().source == "environment":
         return external.ExternalBackend()  # the environment names a cluster: use it, start nothing

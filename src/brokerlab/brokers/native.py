@@ -10,6 +10,7 @@ import fcntl
 import json
 import os
 import secrets
+import shlex
 import shutil
 import time
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ from brokerlab.waiting import wait_for
 MAX_PORT_OFFSET = 3900  # keeps the highest port (STOMP, 61613) under 65536
 START_TIMEOUT = 90.0  # seconds a node may take to open its port on a slow machine
 OFFSET_FILE = "port_offset"  # the offset a deployment was started with
+RABBITMQ4_PORT_SHIFT = -50  # the rabbitmq4 deployment: the single one's ports + offset - 50 (all in range)
 LOCK_TIMEOUT = 300.0  # seconds a command waits for another one starting or stopping the deployment
 
 
@@ -64,6 +66,10 @@ class NativeDeployment:
     @property
     def management_url(self) -> str:
         return self.rabbit[0].management_url
+
+    def command(self, verb: str) -> str:
+        """The CLI command doing ``verb`` (up, down, status) to this deployment."""
+        return f"brokerlab {verb}" if self.name == "single" else f"brokerlab {self.name} {verb}"
 
     def is_up(self) -> bool:
         """Every node's process runs and its client port accepts connections."""
@@ -115,7 +121,7 @@ class NativeDeployment:
             raise BrokerlabError(
                 f"'{self.name}' runs with port offset {remembered}; it cannot move "
                 f"to {self.port_offset} while its brokers are up.",
-                f"Stop it first: `brokerlab {'cluster ' if self.name == 'cluster' else ''}down`, "
+                f"Stop it first: `{self.command('down')}`, "
                 "then start it with the new offset.",
             )
 
@@ -139,7 +145,7 @@ class NativeDeployment:
                 node.resume()  # a node left paused by a lab
         require_free(
             [p for n in to_start for p in n.ports()],
-            f"`brokerlab {'cluster ' if self.name == 'cluster' else ''}up --port-offset 100` "
+            f"`{self.command('up')} --port-offset 100` "
             "(every port +100; clients find them through `brokerlab status`).",
         )
         maven.KAFKA.ensure(self.kafka[0].jars.parent)  # after the cheap checks: it may run Maven
@@ -209,14 +215,26 @@ class NativeDeployment:
         rabbitmq_roundtrip(self.amqp_url, timeout=60)
         return time.monotonic() - t0
 
-    def _write_endpoints(self) -> None:
+    def _urls(self) -> dict[str, str | None]:
         first = self.rabbit[0].rabbit_ports
-        data = {"kafka": self.bootstrap_servers, "amqp": self.amqp_url,
-                "management": self.management_url, "port_offset": self.port_offset,
+        return {"kafka": self.bootstrap_servers, "amqp": self.amqp_url,
+                "management": self.management_url,
                 "mqtt": f"mqtt://127.0.0.1:{first.mqtt}" if first.mqtt else None,
                 "stomp": f"stomp://127.0.0.1:{first.stomp}" if first.stomp else None,
                 "stream": f"rabbitmq-stream://127.0.0.1:{first.stream}" if first.stream else None}
+
+    def _write_endpoints(self) -> None:
+        data = {**self._urls(), "port_offset": self.port_offset}
         files.write_private(self.home / "endpoints.json", json.dumps(data, indent=2))  # has the AMQP password
+
+    def exports(self) -> str:
+        """Shell ``export`` lines naming this deployment's brokers in the environment contract
+        (:mod:`brokerlab.settings`), so clients and notebooks use it instead of the defaults."""
+        names = {"kafka": "KAFKA_BOOTSTRAP_SERVERS", "amqp": "RABBITMQ_URL",
+                 "management": "RABBITMQ_MANAGEMENT_URL", "mqtt": "RABBITMQ_MQTT_URL",
+                 "stomp": "RABBITMQ_STOMP_URL", "stream": "RABBITMQ_STREAM_URL"}
+        return "\n".join(f"export {names[key]}={shlex.quote(url)}"
+                         for key, url in self._urls().items() if url)
 
     def down(self, purge: bool = False) -> list[str]:
         """Stop every node cleanly (in parallel), and whatever else of the deployment runs (its
@@ -320,18 +338,40 @@ def port_offset(value: int | None = None, home: Path | None = None) -> int:
 
 def single(offset: int | None = None, data: Path | None = None) -> NativeDeployment:
     """One Kafka on 127.0.0.1:9092 and one RabbitMQ on 5672/15672 (+ offset)."""
+    return _one_of_each("single", offset, data)
+
+
+def rabbitmq4(offset: int | None = None, data: Path | None = None) -> NativeDeployment:
+    """The single deployment's twin for ``make test-rabbitmq4``: the course's Kafka and a RabbitMQ 4
+    node from the Debian 13 root in ``<data dir>/tools/rabbitmq4-root`` (run under chroot), every
+    port RABBITMQ4_PORT_SHIFT from the single deployment's, so both run side by side."""
     root = data or settings.data_dir()
-    home = root / "run" / "single"
-    o = port_offset(offset, home)
+    return _one_of_each("rabbitmq4", offset, data, RABBITMQ4_PORT_SHIFT, rabbitmq4_root(root))
+
+
+def rabbitmq4_root(data: Path) -> Path:
+    """Where the Debian 13 root with RabbitMQ 4 is built (scripts/rabbitmq4-root.sh)."""
+    return data / "tools" / "rabbitmq4-root"
+
+
+def _one_of_each(name: str, offset: int | None, data: Path | None, shift: int = 0,
+                 chroot: Path | None = None) -> NativeDeployment:
+    """One Kafka and one RabbitMQ (native, or run under ``chroot`` from that root)."""
+    root = data or settings.data_dir()
+    home = root / "run" / name
+    offset = port_offset(offset, home)
+    o = offset + shift
     ident = _identity(home)
     jars = maven.KAFKA.jar_dir(root / "cache")
     kafka = KafkaNode(home / "kafka", 1, 9092 + o, 9093 + o, KafkaSettings(voters=((1, 9093 + o),)),
                       ident["kafka_cluster_id"], jars)
     ports = RabbitPorts(amqp=5672 + o, management=15672 + o, dist=25672 + o, mqtt=1883 + o,
                         stomp=61613 + o, stream=5552 + o)
-    rabbit = RabbitNode(home / "rabbitmq", f"brokerlab{5672 + o}@localhost", ports,
-                        ident["erlang_cookie"], epmd_port=rabbitmq_native.EPMD_PORT + o)
-    return NativeDeployment("single", home, [kafka], [rabbit], o)
+    args = (home / "rabbitmq", f"brokerlab{5672 + o}@localhost", ports, ident["erlang_cookie"])
+    epmd = rabbitmq_native.EPMD_PORT + o
+    rabbit = (rabbitmq_native.ChrootRabbitNode(chroot, *args, epmd_port=epmd) if chroot
+              else RabbitNode(*args, epmd_port=epmd))
+    return NativeDeployment(name, home, [kafka], [rabbit], offset)
 
 
 def cluster(offset: int | None = None, data: Path | None = None) -> NativeDeployment:

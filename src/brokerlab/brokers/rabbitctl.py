@@ -18,26 +18,16 @@ other backend the labs explain the step instead of running it.
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
-from brokerlab.brokers.rabbitmq_native import RabbitNode, server_script
+from brokerlab.brokers.rabbitmq_native import RabbitNode
 from brokerlab.errors import BrokerlabError
 
 TIMEOUT = 60.0
 
 
-def ctl_script() -> str:
-    """The real ``rabbitmqctl`` script, next to the real ``rabbitmq-server``."""
-    path = Path(server_script()).with_name("rabbitmqctl")
-    if not path.is_file():
-        raise BrokerlabError(f"rabbitmqctl is not installed next to {server_script()}.",
-                             "Install the rabbitmq-server package (it ships rabbitmqctl).")
-    return str(path)
-
-
 def run(node: RabbitNode, *args: str, timeout: float = TIMEOUT) -> str:
     """``rabbitmqctl -n <node> <args…>`` with the node's environment; returns its output."""
-    command = [ctl_script(), "-n", node.nodename, *args]
+    command = [*node.tool("rabbitmqctl"), "-n", node.nodename, *args]
     try:
         done = subprocess.run(command, env=node.environment(), capture_output=True, text=True,
                               timeout=timeout, check=False)

@@ -129,7 +129,19 @@ class RabbitNode(BrokerNode):
         (self.home / "conf.d").mkdir(exist_ok=True)
 
     def command(self) -> list[str]:
-        return [server_script()]
+        return self.tool("rabbitmq-server")
+
+    def tool(self, name: str) -> list[str]:
+        """The command running one of RabbitMQ's scripts (``rabbitmq-server``, ``rabbitmqctl``)
+        for this node: the real one (``BROKERLAB_RABBITMQ_SERVER`` may name the server), the others
+        next to it."""
+        if name == "rabbitmq-server":
+            return [server_script()]
+        path = Path(server_script()).with_name(name)
+        if not path.is_file():
+            raise BrokerlabError(f"{name} is not installed next to {path.parent / 'rabbitmq-server'}.",
+                                 "Install the rabbitmq-server package (it ships all its scripts).")
+        return [str(path)]
 
     def environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RABBITMQ_", "ERL_"))}
@@ -168,3 +180,47 @@ class RabbitNode(BrokerNode):
             except psutil.Error:
                 pass
         return proc
+
+
+# The node's directory as the chrooted node sees it: bind-mounted there in a private mount
+# namespace, together with /proc, so both mounts vanish with the node and the host never sees them.
+CHROOT_HOME = "/brokerlab"
+CHROOT_BIN = Path(SERVER_CANDIDATES[0]).parent  # a Debian root: the real scripts, as on the host
+# sh -c SCRIPT sh <node dir> <root> <script in the root> [its arguments…]
+_CHROOT_SCRIPT = ('mount --bind "$1" "$2/brokerlab" && mount -t proc proc "$2/proc" '
+                  '&& root=$2 && shift 2 && exec chroot "$root" "$@"')
+
+
+class ChrootRabbitNode(RabbitNode):
+    """A RabbitMQ node from another Debian release's root (e.g. RabbitMQ 4 from Debian 13, whose
+    Erlang needs a newer libc than the host's), run under ``chroot``.
+
+    Everything else is the native node's: the same rabbitmq.conf, plugins, cookie and environment,
+    the same PID file, tag and clean stop. The recorded process is ``unshare``, which stays the
+    parent of the chrooted server, so the node's whole tree is found, tagged and stopped like any
+    other native node (``brokerlab status``, ``down``, ``ps``)."""
+
+    def __init__(self, root: Path, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.root = root
+
+    def prepare(self) -> None:
+        if not (self.root / CHROOT_BIN.relative_to("/") / "rabbitmq-server").is_file():
+            raise BrokerlabError(f"No RabbitMQ in the root {self.root}.",
+                                 "Build it with `make test-rabbitmq4` (scripts/rabbitmq4-root.sh).")
+        super().prepare()
+        (self.root / CHROOT_HOME.lstrip("/")).mkdir(exist_ok=True)
+
+    def tool(self, name: str) -> list[str]:
+        """The script from the root, run under ``chroot`` with the node's directory mounted."""
+        return ["unshare", "--mount", "--propagation", "private", "--fork", "--", "/bin/sh", "-c",
+                _CHROOT_SCRIPT, "sh", str(self.home), str(self.root), str(CHROOT_BIN / name)]
+
+    def environment(self) -> dict[str, str]:
+        """The native node's environment, with its paths as the chrooted node sees them."""
+        env = super().environment()
+        home = str(self.home)
+        for key, value in env.items():
+            if (key == "HOME" or key.startswith("RABBITMQ_")) and value.startswith(home):
+                env[key] = CHROOT_HOME + value[len(home):]
+        return env
