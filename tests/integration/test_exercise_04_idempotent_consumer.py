@@ -115,7 +115,7 @@ def test_each_attempt_prints_its_seed_and_the_seed_replays_the_scenario(brokers,
     result = check_idempotent_consumer(reference.handle, ep=brokers, seed=77)
     payments, plan = scenario(77)
     out = capsys.readouterr().out
-    assert result.passed and f"seed 77: {len(payments)} payments" in out
+    assert result.passed and "scenario seed 77 " in out and f"this attempt: {len(payments)} payments" in out
     assert f"before ack #{plan[0][1]}" in out and f"after ack #{plan[1][1]}" in out
 
 
