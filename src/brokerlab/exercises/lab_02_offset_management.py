@@ -15,6 +15,7 @@ and the partitions concerned, not the offsets to commit.
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Callable
@@ -153,6 +154,7 @@ def _call_bounded(fb: Feedback, fn: Callable[..., Any], args: tuple) -> bool:
     refusals a specific one."""
     raised: list[BaseException] = []
 
+    @functools.wraps(fn)  # keeps fn's module: a reference solution's run is still not recorded
     def watched(*call_args: Any) -> Any:
         try:
             return fn(*call_args)
