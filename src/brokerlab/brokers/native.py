@@ -201,6 +201,11 @@ class NativeDeployment:
                 raise BrokerlabError("The Kafka brokers did not all register with the controller "
                                      "within 60 s.", f"Read the logs under {self.home}.")
         kafka_roundtrip(self.bootstrap_servers, timeout=60)
+        older = [node for node in self.kafka if node.older_data()]
+        if older:  # data of an earlier course version: finalize the pinned release's features
+            older[0].upgrade_features()
+            for node in older[1:]:
+                node.formatted_by.write_text(older[0].formatted_by.read_text())
         return time.monotonic() - t0
 
     def _rabbit_ready(self, t0: float) -> float:
