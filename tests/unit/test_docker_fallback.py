@@ -203,7 +203,7 @@ class FakeCompose:
 def engine_up(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(compose, "docker_available", lambda timeout=2.0: True)
     monkeypatch.setattr(compose, "is_open", lambda port, *a, **k: True)
-    monkeypatch.setattr(compose, "rabbit_version", lambda url: "3.13.7")
+    monkeypatch.setattr(compose.Management, "version", lambda self: "3.13.7")
 
 
 def test_parse_ps_handles_array_and_json_lines() -> None:

@@ -76,3 +76,10 @@ def test_deleting_what_is_already_gone_is_fine(api):
     api.delete(api_path("queues", "/", "gone-now"))
     api.delete(api_path("queues", "/", "never-there"))
     assert DELETED[-2:] == ["/api/queues/%2F/gone-now", "/api/queues/%2F/never-there"]
+
+
+def test_find_says_nothing_is_there_on_404_and_raises_on_every_other_failure(api):
+    assert api.find("/api/queues/%2F/nope") is None
+    assert api.find("/api/overview") == {"rabbitmq_version": "3.10.8"}
+    with pytest.raises(BrokerlabError, match="answered badly"):
+        api.find("/api/fails")

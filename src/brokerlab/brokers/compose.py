@@ -24,7 +24,6 @@ from brokerlab import settings
 from brokerlab.brokers import config, files
 from brokerlab.brokers.backend import BrokerStatus, NodeStatus, Progress, Status, UpReport
 from brokerlab.brokers.management import Management
-from brokerlab.brokers.native import rabbit_version
 from brokerlab.brokers.ports import is_free, is_open
 from brokerlab.errors import BrokerlabError
 from brokerlab.waiting import wait_for
@@ -328,6 +327,7 @@ class ComposeBackend:
         rabbit_nodes = [self._node(s, p, rows.get(s)) for s, p in
                         zip(self.rabbit_services, rabbit_ports, strict=True)]
         rabbit_up = all(n.alive and n.listening for n in rabbit_nodes)
+        rabbit_version = Management(self.management_url, timeout=3).version() if rabbit_up else None
         return Status(
             backend="compose", deployment=self.name,
             data_dir=None,  # data lives in the Docker volumes named in each node's "dir"
@@ -336,7 +336,7 @@ class ComposeBackend:
                                nodes=kafka_nodes,
                                endpoints={"bootstrap_servers": self.bootstrap_servers}),
             rabbitmq=BrokerStatus(up=rabbit_up,
-                                  version=rabbit_version(self.management_url) if rabbit_up else None,
+                                  version=rabbit_version,
                                   nodes=rabbit_nodes,
                                   endpoints={"amqp_url": self.amqp_url,
                                              "management_url": self.management_url}),

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 
 from brokerlab.brokers.backend import BrokerStatus, Status, UpReport
-from brokerlab.brokers.native import rabbit_version
+from brokerlab.brokers.management import Management
 from brokerlab.brokers.roundtrip import kafka_roundtrip, rabbitmq_roundtrip
 from brokerlab.errors import BrokerlabError
 from brokerlab.settings import Endpoints, endpoints
@@ -56,11 +56,12 @@ class ExternalBackend:
 
         rabbit_up = reachable(self._rabbit)
         management = self.ep.rabbitmq_management_url
+        rabbit_version = Management(management, timeout=3).version() if rabbit_up else None
         return Status(
             backend="external", deployment="environment", data_dir=None,
             kafka=BrokerStatus(up=reachable(self._kafka), version=None,
                                endpoints={"bootstrap_servers": self.ep.kafka_bootstrap_servers}),
-            rabbitmq=BrokerStatus(up=rabbit_up, version=rabbit_version(management) if rabbit_up else None,
+            rabbitmq=BrokerStatus(up=rabbit_up, version=rabbit_version,
                                   endpoints={"amqp_url": self.ep.rabbitmq_url,
                                              "management_url": management}),
         )

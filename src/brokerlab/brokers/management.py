@@ -47,21 +47,27 @@ class Management:
             raise BrokerlabError(f"The RabbitMQ management API at {self.url} is not reachable "
                                  f"({type(exc).__name__}).", FIX) from None
 
-    def get(self, path: str, missing: tuple[str, str] | None = None) -> Any:
-        """The JSON at ``path``. A 404 raises ``missing`` (problem, fix) when given."""
+    def find(self, path: str) -> Any | None:
+        """The JSON at ``path``, or None when nothing is there (404); any other failure raises."""
         reply = self._request("GET", path)
         if reply.status_code == 401:
             raise BrokerlabError(f"The RabbitMQ management API at {self.url} refused user "
                                  f"{self.auth[0]!r} (401).", "Check the user and password in RABBITMQ_URL.")
         if reply.status_code == 404:
-            problem, fix = missing or (f"The management API has nothing at {path} (404).", FIX)
-            raise BrokerlabError(problem, fix)
+            return None
         try:
             reply.raise_for_status()
             return reply.json()
         except (requests.RequestException, ValueError) as exc:
             raise BrokerlabError(f"The RabbitMQ management API answered badly for {path}: {exc}.",
                                  FIX) from None
+
+    def get(self, path: str, missing: tuple[str, str] | None = None) -> Any:
+        """The JSON at ``path``. A 404 raises ``missing`` (problem, fix) when given."""
+        found = self.find(path)
+        if found is None:
+            raise BrokerlabError(*(missing or (f"The management API has nothing at {path} (404).", FIX)))
+        return found
 
     def answers(self, path: str) -> Any | None:
         """The JSON at ``path``, or None for any failure (for readiness checks that retry)."""

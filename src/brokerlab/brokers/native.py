@@ -273,13 +273,14 @@ class NativeDeployment:
         kafka = [_node_status(n) for n in self.kafka]
         rabbit = [_node_status(n) for n in self.rabbit]
         rabbit_up = _all_up(rabbit)
+        rabbit_version = Management(self.management_url, timeout=3).version() if rabbit_up else None
         return Status(
             backend="native", deployment=self.name, data_dir=str(self.home),
             orphans=[_process_status(p) for p in self.orphans()],
             kafka=BrokerStatus(up=_all_up(kafka), version=maven.KAFKA.version(), nodes=kafka,
                                endpoints={"bootstrap_servers": self.bootstrap_servers}),
             rabbitmq=BrokerStatus(up=rabbit_up,
-                                  version=rabbit_version(self.management_url) if rabbit_up else None,
+                                  version=rabbit_version,
                                   nodes=rabbit, endpoints={"amqp_url": self.amqp_url,
                                                            "management_url": self.management_url}),
         )
@@ -310,10 +311,6 @@ def _process_status(proc: psutil.Process) -> dict:
         return {"pid": proc.pid, "name": "?", "cmdline": ""}
 
 
-
-def rabbit_version(management_url: str) -> str | None:
-    """The version the management API reports (None when it does not answer)."""
-    return Management(management_url, timeout=3).version()
 
 
 def _identity(home: Path) -> dict[str, str]:

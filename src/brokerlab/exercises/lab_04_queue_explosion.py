@@ -25,13 +25,12 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import pika
-import requests
 from pika.exceptions import AMQPError, NackError
 
 from brokerlab import settings
+from brokerlab.brokers.management import Management, api_path
 from brokerlab.course.checkpoints import Checkpoint
 from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
@@ -79,12 +78,7 @@ def new_scenario(seed: int | None = None) -> Scenario:
 
 def _prefetch_of(ep: Endpoints, queue: str) -> int | None:
     """The prefetch_count of the consumer on ``queue`` as the broker reports it (None: not seen)."""
-    url = f"{ep.rabbitmq_management_url}/api/consumers/{quote('/', safe='')}"
-    try:
-        consumers = requests.get(url, auth=ep.management_auth, timeout=5).json()
-    except (requests.RequestException, ValueError):
-        return None
-    for consumer in consumers:
+    for consumer in Management.of(ep).answers(api_path("consumers", "/")) or []:
         if consumer.get("queue", {}).get("name") == queue:
             return int(consumer.get("prefetch_count", 0))
     return None
@@ -188,12 +182,8 @@ def _wait_for_prefetch(ep: Endpoints, queue: str, timeout: float = 6.0) -> int |
 
 def _unacked(ep: Endpoints, queue: str) -> int:
     """messages_unacknowledged from the management API (refreshed about once a second)."""
-    url = f"{ep.rabbitmq_management_url}/api/queues/{quote('/', safe='')}/{quote(queue, safe='')}"
-    try:
-        return int(requests.get(url, auth=ep.management_auth, timeout=5).json()
-                   .get("messages_unacknowledged", 0) or 0)
-    except (requests.RequestException, ValueError):
-        return 0
+    info = Management.of(ep).answers(api_path("queues", "/", queue)) or {}
+    return int(info.get("messages_unacknowledged", 0) or 0)
 
 
 def _ready(ep: Endpoints, queue: str) -> int:

@@ -28,6 +28,7 @@ from pika.exceptions import AMQPError
 
 from brokerlab import settings
 from brokerlab.brokers.cluster import AUTH, Cluster
+from brokerlab.brokers.management import Management, api_path
 from brokerlab.brokers.rabbitmq_native import RabbitNode
 from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
@@ -63,8 +64,7 @@ def new_scenario(seed: int | None = None) -> Scenario:
 
 def queue_info(management_url: str, queue: str) -> dict | None:
     """The management API's record of ``queue`` (None when it does not exist)."""
-    reply = requests.get(f"{management_url}/api/queues/%2F/{quote(queue, safe='')}", auth=AUTH, timeout=5)
-    return None if reply.status_code == 404 else reply.json()
+    return Management(management_url, AUTH).find(api_path("queues", "/", queue))
 
 
 def leader_of(info: dict) -> str | None:
@@ -82,7 +82,7 @@ def wait_healthy(lab: Cluster, queue: str | None = None, timeout: float = HEALTH
     while time.monotonic() < deadline:
         try:
             api = lab.management_url()
-            nodes = requests.get(f"{api}/api/nodes", auth=AUTH, timeout=3).json()
+            nodes = Management(api, AUTH, timeout=3).get("/api/nodes")
             running = sum(1 for n in nodes if n.get("running"))
             info = queue_info(api, queue) if queue else None
             queue_ok = (info is None or info.get("type") not in REPLICATED

@@ -18,8 +18,8 @@ from typing import Any
 from urllib.parse import quote
 
 import pika
-import requests
 
+from brokerlab.brokers.management import Management
 from brokerlab.course import checks
 from brokerlab.course.checkpoints import Checkpoint
 from brokerlab.errors import BrokerlabError
@@ -110,17 +110,7 @@ def expected_by_queue(messages: dict[str, frozenset[str]]) -> dict[str, list[str
 
 def _management(ep: Endpoints, path: str) -> Any:
     """GET from the management API; None on 404, BrokerlabError when it cannot answer."""
-    url = f"{ep.rabbitmq_management_url}{path}"
-    try:
-        reply = requests.get(url, auth=ep.management_auth, timeout=5)
-    except requests.RequestException as exc:
-        raise BrokerlabError(f"The RabbitMQ management API at {ep.rabbitmq_management_url} is not "
-                             f"reachable ({type(exc).__name__}).", _FIX) from None
-    if reply.status_code == 404:
-        return None
-    if not reply.ok:
-        raise BrokerlabError(f"The management API answered {reply.status_code} for {path}.", _FIX)
-    return reply.json()
+    return Management.of(ep).find(path)
 
 
 def _drain(channel: Any, queue: str, limit: int = 100) -> list[str]:

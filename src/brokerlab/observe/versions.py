@@ -20,8 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import requests
-
+from brokerlab.brokers.management import Management
 from brokerlab.errors import BrokerlabError
 from brokerlab.settings import Endpoints
 
@@ -42,12 +41,10 @@ def parse(text: str) -> Version:
 
 def rabbit_version(ep: Endpoints) -> Version:
     """The version the broker's management API reports (``/api/overview`` → ``rabbitmq_version``)."""
-    url = f"{ep.rabbitmq_management_url}/api/overview"
-    try:
-        text = requests.get(url, auth=ep.management_auth, timeout=5).json()["rabbitmq_version"]
-    except (requests.RequestException, ValueError, KeyError) as exc:
-        raise BrokerlabError(f"Could not read RabbitMQ's version from {url}: {exc!r}",
-                             "Check the broker with `brokerlab status`.") from exc
+    text = Management.of(ep).version()
+    if text is None:
+        raise BrokerlabError(f"Could not read RabbitMQ's version from {ep.rabbitmq_management_url}.",
+                             "Check the broker with `brokerlab status`.")
     return parse(text)
 
 
