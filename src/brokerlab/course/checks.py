@@ -200,8 +200,9 @@ def status_report() -> list[dict[str, Any]]:
     """One record per exercise for the learner or an instructor's dashboard: ``status`` is
     "passed", "attempted, not passed" or "not attempted", with attempts and the last attempt's time."""
     done = progress()
+    known = known_exercises()
     rows = []
-    for exercise in [*known_exercises(), *sorted(set(done) - set(known_exercises()))]:
+    for exercise in [*known, *sorted(set(done) - set(known))]:
         entry = done.get(exercise)
         status = ("not attempted" if entry is None
                   else "passed" if entry.get("passed") else "attempted, not passed")

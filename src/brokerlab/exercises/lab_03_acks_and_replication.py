@@ -43,6 +43,7 @@ from brokerlab.course.checks import CheckResult, Feedback
 from brokerlab.errors import BrokerlabError
 from brokerlab.exercises import seeds
 from brokerlab.settings import ns
+from brokerlab.waiting import wait_for
 
 EXERCISE = "lab_03_acks_and_replication"
 FIX = "Check the cluster with `brokerlab cluster status`; repair it with `brokerlab cluster up`."
@@ -117,24 +118,16 @@ def active_controller(lab: Cluster) -> int | None:
 
 def wait_for_brokers(admin: AdminClient, count: int = 3, timeout: float = 60.0) -> None:
     """Wait until ``count`` brokers are registered (a restarted broker is back in the metadata)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(KafkaException):
-            if len(admin.list_topics(timeout=5).brokers) >= count:
-                return
-        time.sleep(0.5)
-    raise BrokerlabError(f"The cluster did not list {count} brokers within {timeout:.0f} s.", FIX)
+    wait_for(lambda: len(admin.list_topics(timeout=5).brokers) >= count, timeout, 0.5,
+             retry_on=(KafkaException,), fix=FIX,
+             problem=f"The cluster did not list {count} brokers within {timeout:.0f} s.")
 
 
 def wait_for_isr(admin: AdminClient, topic: str, size: int, timeout: float = 60.0) -> bool:
     """Wait until partition 0 of ``topic`` has ``size`` in-sync replicas; False on timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(KafkaException, KeyError):
-            if len(admin.list_topics(topic, timeout=5).topics[topic].partitions[0].isrs) == size:
-                return True
-        time.sleep(0.3)
-    return False
+    return bool(wait_for(
+        lambda: len(admin.list_topics(topic, timeout=5).topics[topic].partitions[0].isrs) == size,
+        timeout, 0.3, retry_on=(KafkaException, KeyError)))
 
 
 def read_ids(bootstrap: str, topic: str, timeout: float = 30.0) -> Counter[int]:
