@@ -187,22 +187,47 @@ def ps_rows(services: list[str], state: str = "running", health: str = "healthy"
              "Image": image[s.split("-")[0]], "Project": compose.PROJECT} for s in services]
 
 
-class FakeCompose:
-    """Records `_compose` calls and answers `ps` with canned rows."""
+class FakeEngine:
+    """A stand-in for `docker compose` that keeps state: containers are created, started, stopped
+    and removed as the real commands would, and `ps` reports them. Tests assert on that state (what
+    the backend left behind), not on which commands it chose to run."""
 
-    def __init__(self, ps_output: str) -> None:
-        self.ps_output = ps_output
-        self.calls: list[tuple[str, ...]] = []
+    def __init__(self, backend: compose.ComposeBackend, rows: list[dict] | None = None) -> None:
+        self.backend = backend
+        self.containers: dict[str, dict] = {row["Service"]: dict(row) for row in rows or []}
+        self.starts: dict[str, int] = dict.fromkeys(self.containers, 0)
 
     def __call__(self, *args: str, timeout: float = 0) -> str:
-        self.calls.append(args)
-        return self.ps_output if args[0] == "ps" else ""
+        command, services = args[0], [a for a in args[1:] if a in self.backend.services]
+        if command == "ps":
+            return json.dumps([self.containers[s] for s in services if s in self.containers])
+        for service in services:
+            if command == "up" and service not in self.containers:
+                self.containers[service] = ps_rows([service], state="created", health="")[0]
+                self.starts[service] = 0
+            if command == "up" and "-d" in args and self.containers[service]["State"] != "running":
+                self.containers[service].update(State="running", Health="healthy")
+                self.starts[service] += 1
+            elif command == "stop" and service in self.containers:
+                self.containers[service].update(State="exited", Health="")
+            elif command == "rm":
+                self.containers.pop(service, None)
+        return ""
+
+    def port_open(self, port: int, *args: object, **kwargs: object) -> bool:
+        """A published port answers while its container runs."""
+        return any(port in self.backend.published[s] and row["State"] == "running"
+                   for s, row in self.containers.items())
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
+        monkeypatch.setattr(self.backend, "_compose", self)
+        monkeypatch.setattr(compose, "is_open", self.port_open)
+        return self
 
 
 @pytest.fixture
 def engine_up(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(compose, "docker_available", lambda timeout=2.0: True)
-    monkeypatch.setattr(compose, "is_open", lambda port, *a, **k: True)
     monkeypatch.setattr(compose.Management, "version", lambda self: "3.13.7")
 
 
@@ -224,13 +249,10 @@ def shape(value: object) -> object:
     return None
 
 
-@pytest.mark.parametrize("fmt", ["array", "lines"])
-def test_status_has_the_native_shape(fmt: str, engine_up: None, tmp_path: Path,
+def test_status_has_the_native_shape(engine_up: None, tmp_path: Path,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     backend = compose.ComposeBackend()
-    rows = ps_rows(backend.services)
-    output = json.dumps(rows) if fmt == "array" else "\n".join(json.dumps(r) for r in rows)
-    monkeypatch.setattr(backend, "_compose", FakeCompose(output))
+    FakeEngine(backend, ps_rows(backend.services)).install(monkeypatch)
     status = backend.status().to_json()
     native_status = native.single(data=tmp_path).status().to_json()  # nothing started: reads files
     assert shape(status) == shape(native_status)
@@ -249,7 +271,7 @@ def test_status_is_down_when_unhealthy_or_missing(engine_up: None,
     backend = compose.ComposeBackend(cluster=True)
     rows = ps_rows(["kafka-1", "kafka-2"]) + ps_rows(RABBITS := ["rabbitmq-1", "rabbitmq-2",
                                                                  "rabbitmq-3"], health="starting")
-    monkeypatch.setattr(backend, "_compose", FakeCompose(json.dumps(rows)))
+    FakeEngine(backend, rows).install(monkeypatch)
     status = backend.status().to_json()
     assert status["kafka"]["up"] is False  # kafka-3 has no container
     assert status["rabbitmq"]["up"] is False  # still starting
@@ -258,70 +280,76 @@ def test_status_is_down_when_unhealthy_or_missing(engine_up: None,
     assert [n["name"] for n in status["rabbitmq"]["nodes"]] == RABBITS
 
 
-def test_up_when_already_up_starts_nothing(engine_up: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    backend = compose.ComposeBackend()
-    fake = FakeCompose(json.dumps(ps_rows(backend.services)))
-    monkeypatch.setattr(backend, "_compose", fake)
-    report = backend.up(progress=lambda _: None)
-    assert report.already_up is True and report.seconds == {}
-    assert [c[0] for c in fake.calls] == ["ps"]
-
-
-@pytest.mark.parametrize("cluster", [False, True])
-def test_up_starts_waits_and_proves_round_trips(cluster: bool, engine_up: None,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def proofs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The endpoints the round trips were proved against (and the cluster checks, in order)."""
     from brokerlab.brokers import roundtrip
 
-    backend = compose.ComposeBackend(cluster=cluster)
-    fake = FakeCompose("")
-    monkeypatch.setattr(backend, "_compose", fake)
-    monkeypatch.setattr(compose, "is_free", lambda port, *a, **k: True)
     proved: list[str] = []
     monkeypatch.setattr(roundtrip, "kafka_roundtrip", lambda b, timeout: proved.append(b) or 0.01)
     monkeypatch.setattr(roundtrip, "rabbitmq_roundtrip", lambda u, timeout: proved.append(u) or 0.01)
-    waited: list[str] = []
-    monkeypatch.setattr(backend, "_kafka_brokers_registered", lambda: waited.append("kafka") or True)
-    monkeypatch.setattr(backend, "_rabbit_cluster_formed", lambda: waited.append("rabbit") or True)
+    monkeypatch.setattr(compose, "is_free", lambda port, *a, **k: True)
+    return proved
+
+
+@pytest.mark.parametrize("cluster", [False, True])
+def test_up_starts_every_container_and_proves_round_trips(cluster: bool, engine_up: None,
+                                                          proofs: list[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = compose.ComposeBackend(cluster=cluster)
+    engine = FakeEngine(backend).install(monkeypatch)
+    formed: list[str] = []
+    monkeypatch.setattr(backend, "_kafka_brokers_registered", lambda: formed.append("kafka") or True)
+    monkeypatch.setattr(backend, "_rabbit_cluster_formed", lambda: formed.append("rabbit") or True)
     messages: list[str] = []
+    assert not backend.is_up()
     report = backend.up(progress=messages.append)
     assert report.already_up is False and set(report.seconds) == {"kafka", "rabbitmq"}
-    assert fake.calls == [("ps", "--all", "--format", "json", *backend.services),
-                          ("up", "--no-start", *backend.services),
-                          ("up", "-d", "--wait", *backend.services)]
-    assert proved == [backend.bootstrap_servers, backend.amqp_url]
-    assert waited == (["kafka", "rabbit"] if cluster else [])
+    assert backend.is_up() and backend.status().to_json()["kafka"]["up"]
+    assert engine.starts == dict.fromkeys(backend.services, 1)
+    assert proofs == [backend.bootstrap_servers, backend.amqp_url]
+    assert formed == (["kafka", "rabbit"] if cluster else [])
     assert any("round trip" in m for m in messages)
+
+
+def test_up_when_already_up_starts_nothing(engine_up: None, proofs: list[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = compose.ComposeBackend()
+    engine = FakeEngine(backend).install(monkeypatch)
+    backend.up(progress=lambda _: None)
+    report = backend.up(progress=lambda _: None)
+    assert report.already_up is True and report.seconds == {}
+    assert engine.starts == dict.fromkeys(backend.services, 1), "a running container was restarted"
 
 
 @pytest.mark.parametrize("cluster", [False, True])
 def test_up_refuses_ports_held_by_someone_else(cluster: bool, engine_up: None,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     backend = compose.ComposeBackend(cluster=cluster)
-    fake = FakeCompose("")  # no containers yet
-    monkeypatch.setattr(backend, "_compose", fake)
-    monkeypatch.setattr(compose, "is_open", lambda port, *a, **k: False)
+    engine = FakeEngine(backend).install(monkeypatch)
     taken = backend.kafka_ports[0]
     monkeypatch.setattr(compose, "is_free", lambda port, *a, **k: port != taken)
     with pytest.raises(BrokerlabError) as err:
         backend.up(progress=lambda _: None)
     assert str(taken) in err.value.problem
     assert ("brokerlab cluster down" if cluster else "brokerlab down") in err.value.fix
-    assert [c[0] for c in fake.calls] == ["ps"], "nothing may be created or started"
+    assert engine.containers == {}, "nothing may be created or started"
 
 
 def test_down_stops_only_this_deployment_and_purges_its_volumes(
         engine_up: None, monkeypatch: pytest.MonkeyPatch) -> None:
     backend = compose.ComposeBackend()
     rows = ps_rows(["kafka"]) + ps_rows(["rabbitmq"], state="exited", health="")
-    fake = FakeCompose(json.dumps(rows))
-    monkeypatch.setattr(backend, "_compose", fake)
+    engine = FakeEngine(backend, rows).install(monkeypatch)
     removed: list[list[str]] = []
     monkeypatch.setattr(compose.subprocess, "run", lambda cmd, **kw: removed.append(cmd) or
                         subprocess.CompletedProcess(cmd, 0, "", ""))
     assert backend.down() == ["kafka"]
-    assert fake.calls[-1] == ("stop", "kafka", "rabbitmq") and removed == []
-    assert backend.down(purge=True) == ["kafka"]
-    assert ("rm", "--force", "--stop", "-v", "kafka", "rabbitmq") in fake.calls
+    assert {s: row["State"] for s, row in engine.containers.items()} == {"kafka": "exited",
+                                                                          "rabbitmq": "exited"}
+    assert removed == [], "a plain down keeps the data volumes"
+    assert backend.down(purge=True) == []
+    assert engine.containers == {}
     assert removed == [["docker", "volume", "rm", "--force", f"{compose.PROJECT}_kafka-data",
                         f"{compose.PROJECT}_rabbitmq-data"]]
 

@@ -37,8 +37,7 @@ def write(ep: Endpoints, topic: str, records: Iterable[Record], fix: str, timeou
                                          f"within {timeout:.0f} s (the producer's queue stayed full).",
                                          fix) from None
                 producer.poll(0.2)
-    while producer.flush(1) and time.monotonic() < deadline:
-        pass
+    producer.flush(max(0.0, deadline - time.monotonic()))
     if len(producer) or failures:
         raise BrokerlabError(f"The checker could not write its records to {topic!r} "
                              f"({failures[0] if failures else 'timed out'}).", fix)

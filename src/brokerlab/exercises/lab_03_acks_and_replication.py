@@ -136,15 +136,11 @@ def read_ids(bootstrap: str, topic: str, timeout: float = 30.0) -> Counter[int]:
                          "enable.auto.commit": False, "enable.partition.eof": True})
     stored: Counter[int] = Counter()
     try:
-        deadline = time.monotonic() + 15
-        while True:  # right after a leader change the first answer can be NOT_LEADER_FOR_PARTITION
-            try:
-                low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=2)
-                break
-            except KafkaException:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
+        # Right after a leader change the first answer can be NOT_LEADER_FOR_PARTITION.
+        low, high = wait_for(lambda: consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=2),
+                             15, 0.3, retry_on=(KafkaException,),
+                             problem=lambda last: f"No leader of {topic!r} answered within 15 s ({last}).",
+                             fix="Check the cluster with `brokerlab cluster status`.")
         consumer.assign([TopicPartition(topic, 0, low)])
         deadline = time.monotonic() + timeout
         seen = 0

@@ -37,6 +37,7 @@ from brokerlab.errors import BrokerlabError
 from brokerlab.exercises import seeds
 from brokerlab.observe import metrics
 from brokerlab.settings import Endpoints, amqp_parameters
+from brokerlab.waiting import wait_for
 
 EXERCISE = "lab_04_queue_explosion"
 WORK = 0.02  # seconds the checker's consumer spends per message (about 50 per second)
@@ -171,13 +172,9 @@ def check_bounded_queue(prepare_consumer: Callable[[Any, str, int, int], None],
 
 
 def _wait_for_prefetch(ep: Endpoints, queue: str, timeout: float = 6.0) -> int | None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        prefetch = _prefetch_of(ep, queue)
-        if prefetch is not None:
-            return prefetch
-        time.sleep(0.3)
-    return None
+    """The prefetch of the queue's consumer once the management API lists it (None: not in time)."""
+    found = wait_for(lambda: (p,) if (p := _prefetch_of(ep, queue)) is not None else None, timeout, 0.3)
+    return found[0] if found else None
 
 
 def _unacked(ep: Endpoints, queue: str) -> int:

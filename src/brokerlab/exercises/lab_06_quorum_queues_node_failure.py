@@ -35,6 +35,7 @@ from brokerlab.errors import BrokerlabError
 from brokerlab.exercises import seeds
 from brokerlab.observe import workers
 from brokerlab.settings import amqp_parameters
+from brokerlab.waiting import wait_for
 
 EXERCISE = "lab_06_quorum_queues_node_failure"
 CONSUME_TIMEOUT = 15.0
@@ -77,26 +78,25 @@ def wait_healthy(lab: Cluster, queue: str | None = None, timeout: float = HEALTH
     """Wait until all RabbitMQ nodes run (and ``queue``, if given and replicated, has a leader and
     every member online, twice in a row); returns that snapshot: seconds, running, queue."""
     start = time.monotonic()
-    deadline = start + timeout
-    good_before = False
-    while time.monotonic() < deadline:
-        try:
-            api = lab.management_url()
-            nodes = Management(api, AUTH, timeout=3).get("/api/nodes")
-            running = sum(1 for n in nodes if n.get("running"))
-            info = queue_info(api, queue) if queue else None
-            queue_ok = (info is None or info.get("type") not in REPLICATED
-                        or (bool(leader_of(info))
-                            and sorted(info.get("online", [])) == sorted(info.get("members", []))))
-            good = running == len(lab.rabbit_nodes) and queue_ok
-            if good and good_before:  # the same answer twice, 0.5 s apart: settled
-                return {"seconds": time.monotonic() - start, "running": running, "queue": info}
-            good_before = good
-        except (BrokerlabError, requests.RequestException, ValueError):
-            good_before = False
-        time.sleep(0.5)
-    raise BrokerlabError(f"The RabbitMQ cluster did not become healthy within {timeout:.0f} s.",
-                         "Check it with `brokerlab cluster status`; restart it with `brokerlab cluster up`.")
+    before = {"good": False}
+
+    def settled() -> dict | None:
+        before["good"], good_before = False, before["good"]  # an error below counts as not good
+        api = lab.management_url()
+        nodes = Management(api, AUTH, timeout=3).get("/api/nodes")
+        running = sum(1 for n in nodes if n.get("running"))
+        info = queue_info(api, queue) if queue else None
+        queue_ok = (info is None or info.get("type") not in REPLICATED
+                    or (bool(leader_of(info))
+                        and sorted(info.get("online", [])) == sorted(info.get("members", []))))
+        before["good"] = running == len(lab.rabbit_nodes) and queue_ok
+        if before["good"] and good_before:  # the same answer twice, 0.5 s apart: settled
+            return {"seconds": time.monotonic() - start, "running": running, "queue": info}
+        return None
+
+    return wait_for(settled, timeout, 0.5, retry_on=(BrokerlabError, requests.RequestException, ValueError),
+                    problem=f"The RabbitMQ cluster did not become healthy within {timeout:.0f} s.",
+                    fix="Check it with `brokerlab cluster status`; restart it with `brokerlab cluster up`.")
 
 
 def start_missing(lab: Cluster) -> list[str]:
@@ -216,11 +216,13 @@ def _settled_members(lab: Cluster, management_url: str, queue: str, info: dict,
     """The queue's record once it lists a member on every node, or after ``timeout`` s: a stream's
     replicas start after the declaration and the management API's statistics list them a few
     seconds later."""
-    deadline = time.monotonic() + timeout
-    while len(info.get("members") or []) < len(lab.rabbit_nodes) and time.monotonic() < deadline:
-        time.sleep(0.5)
-        info = queue_info(management_url, queue) or info
-    return info
+    if len(info.get("members") or []) >= len(lab.rabbit_nodes):
+        return info
+    return wait_for(lambda: _with_every_member(lab, queue_info(management_url, queue)), timeout, 0.5) or info
+
+
+def _with_every_member(lab: Cluster, info: dict | None) -> dict | None:
+    return info if info and len(info.get("members") or []) >= len(lab.rabbit_nodes) else None
 
 
 def _publish(url: str, queue: str, ids: tuple[str, ...]) -> list[str] | str:

@@ -28,9 +28,9 @@ from brokerlab.bench.topology import create_topic
 from brokerlab.brokers import cleanup
 from brokerlab.course.checkpoints import Checkpoint
 from brokerlab.course.checks import CheckResult, Feedback, is_reference
-from brokerlab.errors import BrokerlabError
 from brokerlab.exercises import seeds
 from brokerlab.settings import Endpoints, endpoints, ns
+from brokerlab.waiting import wait_for
 
 EXERCISE = "lesson_06_produce_all"
 FIX = "Check the brokers with `brokerlab status` (start them with `brokerlab up`), then run the cell again."
@@ -115,14 +115,10 @@ def _read_back(ep: Endpoints, topic: str) -> list[bytes]:
     values: list[bytes] = []
     try:
         deadline = time.monotonic() + 20
-        while True:  # a new topic's partition reaches this client's metadata within moments
-            try:
-                low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=5)
-                break
-            except KafkaException:
-                if time.monotonic() > deadline:
-                    raise BrokerlabError(f"The checker could not read topic {topic!r} back.", FIX) from None
-                time.sleep(0.2)
+        # A new topic's partition reaches this client's metadata within moments.
+        low, high = wait_for(lambda: consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=5),
+                             20, retry_on=(KafkaException,),
+                             problem=f"The checker could not read topic {topic!r} back.", fix=FIX)
         if high <= low:
             return values
         consumer.assign([TopicPartition(topic, 0, low)])
