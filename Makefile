@@ -8,15 +8,15 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 setup:            ## venv, package, Kafka jars, and (as root on Debian/Ubuntu) Java + rabbitmq-server
 	@scripts/setup.sh
 
-lab: setup up     ## brokers + JupyterLab on the course
-	.venv/bin/jupyter lab --ip=127.0.0.1 $(ALLOW_ROOT) notebooks/00_welcome_and_setup_check.ipynb
+lab:              ## set up, use the brokers that already answer (Docker, yours) or start the course's own, JupyterLab
+	@scripts/lab.sh
 
 lab-docker:       ## brokers from Docker Compose (Docker Engine 25+), JupyterLab from .venv: no Java, no native brokers
 	@scripts/setup.sh --python-only
 	docker compose up -d --wait
 	BROKERLAB_BACKEND=compose .venv/bin/jupyter lab --ip=127.0.0.1 $(ALLOW_ROOT) notebooks/00_welcome_and_setup_check.ipynb
 
-test:             ## set up, start brokers, lint + unit + integration + nbval over notebooks/ and labs/
+test:             ## set up, start brokers, lint + unit + integration + nbval over notebooks/ and labs/, in lanes side by side (scripts/test.sh)
 	@scripts/setup.sh --test
 	@scripts/test.sh
 

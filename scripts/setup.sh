@@ -87,7 +87,7 @@ if [ -d .git ] && ! git config --get filter.nbstripout.clean >/dev/null 2>&1; th
   .venv/bin/nbstripout --install --attributes .git/info/attributes || true
 fi
 
-[ "$python_only" = 0 ] || { say "ready (Python only). Brokers from Docker: make lab-docker"; exit 0; }
+[ "$python_only" = 0 ] || { say "ready (Python only: .venv and brokerlab)"; exit 0; }
 # --- Kafka jars from Maven Central (cached) -------------------------------------------------
 .venv/bin/brokerlab fetch
 .venv/bin/brokerlab bench fetch   # RabbitMQ PerfTest, the native tool the benchmarks compare with

@@ -1,6 +1,18 @@
 #!/usr/bin/env bash
 # The whole test suite on real brokers: lint, unit, integration, every notebook under nbval.
-# Starts the course's brokers when they are not running and stops them again at the end.
+#
+# `make test` runs it in lanes, at the same time, each a pytest of its own with brokers of its own
+# (`--lane` in tests/conftest.py says which test goes where):
+#   cluster  the tests and labs that use the 3+3 cluster, beside the course's own single pair
+#   single   everything else, on a second single pair (own data dir, ports + LANE_OFFSET)
+#   binder   the Binder launch as a new non-root user (its own brokers; needs root)
+#   bench    the benchmark lessons, on the single lane's brokers once that lane has finished, so
+#            their measurements do not share the CPU with the other single-pair notebooks
+# Most of a lane's time is spent waiting on brokers (elections, timeouts, retention), so lanes
+# overlap well even on two cores. Each lane's output is in test-artifacts/lane-<name>.log and
+# printed at the end; its junit XML (every test's and cell's time) is test-artifacts/junit-<name>.xml.
+#
+# TEST_TARGETS / TEST_MARKERS / TEST_ROUNDS select one serial run instead (make test-slow, make soak).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BL=.venv/bin/brokerlab
@@ -8,19 +20,43 @@ BL=.venv/bin/brokerlab
 
 .venv/bin/ruff check src tests notebooks labs  # fails fast, before any broker starts
 
+# A demonstration that did not show fails the suite (a learner gets an explanation instead).
+export BROKERLAB_STRICT=1
+# Benchmarks run their CI-sized variant (same code paths, shorter runs) unless told otherwise.
+export BROKERLAB_BENCH_MODE="${BROKERLAB_BENCH_MODE:-quick}"
+mkdir -p test-artifacts
+PYTEST=(.venv/bin/pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=300 -p no:cacheprovider
+        --durations=10)
+
+BASE="${BROKERLAB_DATA_DIR:-$PWD/.brokerlab}"
+LANE_DATA="$BASE/lanes/single"
+LANE_OFFSET=1600  # clear of the tests' own deployments (offsets 1000, 1200, 1300)
+lane_bl() { BROKERLAB_DATA_DIR="$LANE_DATA" BROKERLAB_PORT_OFFSET=$LANE_OFFSET $BL "$@"; }
+
+serial=0
+[ -n "${TEST_TARGETS:-}${TEST_MARKERS:-}${TEST_ROUNDS:-}" ] && serial=1
+want_cluster="${TEST_CLUSTER:-1}"
+
 started=0
-if ! $BL status >/dev/null 2>&1; then
-  $BL up   # replaces any broker of a previous run that lost its record
-  started=1
-fi
+if ! $BL status >/dev/null 2>&1; then started=1; fi
 # The 3-node cluster: unless it is up now, whatever is left of it (a failed run's nodes, orphans)
 # is stopped first and at the end.
 cluster_was_up=0
 if $BL cluster status >/dev/null 2>&1; then cluster_was_up=1; else $BL cluster down >/dev/null; fi
+lanes_pgids=()
 cleanup() {
-  local rc=$? left=0
+  local rc=$? left=0 pgid
+  trap - EXIT INT TERM
+  for pgid in "${lanes_pgids[@]}"; do kill -TERM -- "-$pgid" 2>/dev/null || true; done
+  wait || true
   if [ "$cluster_was_up" = 0 ]; then $BL cluster down >/dev/null || left=1; fi
   if [ "$started" = 1 ]; then $BL down || left=1; fi
+  if [ "$serial" = 0 ]; then
+    lane_bl down --purge >/dev/null || left=1
+    local lane_left
+    lane_left=$(lane_bl ps)
+    [ -z "$lane_left" ] || { echo "$lane_left" >&2; left=1; }
+  fi
   # The suite's last assertion: no broker process of this checkout outlives it (down fails when
   # one survives; this also sees a process tagged with the data dir that no deployment knows).
   local all=0
@@ -28,25 +64,77 @@ cleanup() {
   exit_checked "$rc" "$left" "$all" ""
 }
 trap cleanup EXIT
-# Formed once for the whole run (TEST_CLUSTER=0 skips it): the cluster tests and the failure labs
-# find it running, use it, repair what they broke, and leave it up; it is stopped at the end.
-if [ "$cluster_was_up" = 0 ] && [ "${TEST_CLUSTER:-1}" = 1 ]; then $BL cluster up; fi
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-# A demonstration that did not show fails the suite (a learner gets an explanation instead).
-export BROKERLAB_STRICT=1
-# Benchmarks run their CI-sized variant (same code paths, shorter runs) unless told otherwise.
-export BROKERLAB_BENCH_MODE="${BROKERLAB_BENCH_MODE:-quick}"
+if [ "$serial" = 1 ]; then
+  [ "$started" = 0 ] || $BL up   # replaces any broker of a previous run that lost its record
+  # Formed once for the whole run (TEST_CLUSTER=0 skips it).
+  if [ "$cluster_was_up" = 0 ] && [ "$want_cluster" = 1 ]; then $BL cluster up; fi
+  rounds="${TEST_ROUNDS:-1}"
+  markers="${TEST_MARKERS:-not slow and not binder}"
+  for round in $(seq 1 "$rounds"); do
+    [ "$rounds" = 1 ] || echo "[test] round $round of $rounds"
+    # shellcheck disable=SC2086  # TEST_TARGETS is a list of paths
+    "${PYTEST[@]}" ${TEST_TARGETS:-tests notebooks labs} -m "$markers" \
+      --junitxml=test-artifacts/junit.xml "$@"
+  done
+  exit 0
+fi
 
-# One pytest run: unit and integration tests, then nbval executes every notebook top to bottom.
-# test-artifacts/junit.xml keeps every test's and every notebook cell's time for the report.
-# TEST_TARGETS narrows what runs; TEST_ROUNDS repeats it on the same brokers (make soak);
-# TEST_MARKERS selects by marker: the slow and repeated proofs run in `make test-slow`.
-rounds="${TEST_ROUNDS:-1}"
-markers="${TEST_MARKERS:-not slow and not binder}"
-for round in $(seq 1 "$rounds"); do
-  [ "$rounds" = 1 ] || echo "[test] round $round of $rounds"
-  # shellcheck disable=SC2086  # TEST_TARGETS is a list of paths
-  .venv/bin/pytest ${TEST_TARGETS:-tests notebooks labs} \
-    -m "$markers" --nbval-lax --nbval-current-env --nbval-cell-timeout=300 -p no:cacheprovider \
-    --durations=10 --junitxml=test-artifacts/junit.xml "$@"
+# --- lanes ------------------------------------------------------------------------------------
+mkdir -p "$LANE_DATA"
+ln -sfn "$BASE/cache" "$LANE_DATA/cache"  # the jars resolved by setup: no second download
+t0=$(date +%s)
+# Both single pairs start together; `up` replaces any broker of a previous run that lost its record.
+if [ "$started" = 1 ]; then $BL up > test-artifacts/up-default.log 2>&1 & up_default=$!; fi
+lane_bl up > test-artifacts/up-lane.log 2>&1 & up_lane=$!
+if [ "$started" = 1 ]; then wait "$up_default" || { cat test-artifacts/up-default.log; exit 1; }; fi
+wait "$up_lane" || { cat test-artifacts/up-lane.log; exit 1; }
+cat test-artifacts/up-default.log test-artifacts/up-lane.log 2>/dev/null || true
+echo "[test] both single pairs up after $(( $(date +%s) - t0 )) s; starting the lanes"
+
+declare -A lane_pid lane_start lane_rc
+set -m  # every background job below runs in a process group of its own: cleanup stops a whole lane
+run_lane() {  # run_lane NAME [VAR=value ...] -- PYTEST ARGS: one lane in the background
+  local name=$1; shift
+  local envs=()
+  while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+  shift
+  lane_start[$name]=$(date +%s)
+  (
+    # The cluster lane forms the cluster first, once for all its tests; the other lanes start now.
+    if [ "$name" = cluster ] && [ "$cluster_was_up" = 0 ] && [ "$want_cluster" = 1 ]; then $BL cluster up; fi
+    exec env "${envs[@]}" "${PYTEST[@]}" "$@" --lane "$name" --junitxml="test-artifacts/junit-$name.xml"
+  ) > "test-artifacts/lane-$name.log" 2>&1 &
+  lane_pid[$name]=$!
+  lanes_pgids+=("$!")
+}
+finish_lane() {
+  local name=$1 rc=0
+  wait "${lane_pid[$name]}" || rc=$?
+  lane_rc[$name]=$rc
+  echo "[test] lane $name: exit $rc after $(( $(date +%s) - lane_start[$name] )) s"
+}
+
+single_env=(BROKERLAB_DATA_DIR="$LANE_DATA" BROKERLAB_PORT_OFFSET=$LANE_OFFSET)
+run_lane cluster -- tests notebooks labs "$@"
+run_lane single "${single_env[@]}" -- tests notebooks labs "$@"
+run_lane binder -- tests/binder "$@"
+finish_lane single
+run_lane bench "${single_env[@]}" -- tests notebooks "$@"
+finish_lane binder
+finish_lane cluster
+finish_lane bench
+
+rc=0
+for name in cluster single binder bench; do
+  echo
+  echo "================================ lane $name (exit ${lane_rc[$name]}) ================================"
+  cat "test-artifacts/lane-$name.log"
+  [ "${lane_rc[$name]}" = 0 ] || rc=1
 done
+echo
+for name in cluster single binder bench; do echo "[test] lane $name: exit ${lane_rc[$name]}"; done
+echo "[test] all lanes done $(( $(date +%s) - t0 )) s after the brokers started"
+exit "$rc"

@@ -51,10 +51,41 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["BROKERLAB_PROGRESS_DIR"] = str(folder)
 
 
+LANES = ("labs", "lessons", "bench", "binder")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--lane", choices=LANES, default=None,
+                     help="run one lane of `make test` (scripts/test.sh runs them side by side): labs "
+                          "(the labs, their checkers' tests and the cluster's tests), lessons (everything "
+                          "else), bench (the benchmark lessons), binder (the Binder launch)")
+
+
+def lane_of(item: pytest.Item) -> str:
+    """The lane of ``make test`` that runs ``item`` (see scripts/test.sh)."""
+    path = Path(str(item.fspath))
+    if item.get_closest_marker("binder"):
+        return "binder"
+    if path.suffix == ".ipynb":
+        if path.parent.name == "labs":
+            return "labs"
+        return "bench" if "brokerlab.bench" in _source(path) else "lessons"
+    if item.get_closest_marker("cluster") or "lab" in getattr(item, "fixturenames", ()) \
+            or path.name.startswith("test_exercise_lab_"):
+        return "labs"
+    return "lessons"
+
+
+def _source(path: Path, _cache: dict[Path, str] = {}) -> str:  # noqa: B006 - a per-run cache
+    if path not in _cache:
+        _cache[path] = path.read_text()
+    return _cache[path]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The tiers: every notebook cell is an integration test (it runs against live brokers), and a
     test under tests/integration or tests/browser must say so, so `-m "not integration"` (make
-    test-fast) never starts or needs a broker."""
+    test-fast) never starts or needs a broker. With --lane, only that lane's tests run."""
     unmarked = []
     for item in items:
         path = Path(str(item.fspath))
@@ -63,13 +94,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         elif path.is_relative_to(TESTS) and any(path.is_relative_to(d) for d in NEEDS_BROKERS) \
                 and item.get_closest_marker("integration") is None:
             unmarked.append(item.nodeid)
-    if "binder" not in (config.getoption("markexpr") or ""):
-        for item in items:
-            if item.get_closest_marker("binder"):
-                item.add_marker(pytest.mark.skip(reason="the Binder launch test runs with make test-binder"))
     if unmarked:
         raise pytest.UsageError("tests that need brokers without the integration marker: "
                                 + ", ".join(unmarked[:5]))
+    lane = config.getoption("lane")
+    if lane:
+        keep = [item for item in items if lane_of(item) == lane]
+        notebooks_run = any(Path(str(item.fspath)).suffix == ".ipynb" for item in keep)
+        keep += [item for item in items if Path(str(item.fspath)).name == LAST and notebooks_run
+                 and item not in keep]
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = [item for item in items if item in keep]
+    elif "binder" not in (config.getoption("markexpr") or ""):
+        for item in items:
+            if item.get_closest_marker("binder"):
+                item.add_marker(pytest.mark.skip(reason="the Binder launch test runs in make test's "
+                                                        "binder lane, or alone with make test-binder"))
     # The tests that use the 3+3 cluster run one after another, where the first of them was, so
     # the cluster is formed once (SharedCluster). Each module keeps its own order.
     users = [item for item in items if "lab" in getattr(item, "fixturenames", ())]

@@ -96,6 +96,18 @@ def cmd_ps(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_detect(args: argparse.Namespace) -> int:
+    """Print which brokers already answer (native, compose, external, none); with --env, then the
+    variables that point the course at them, one VAR=value per line."""
+    from brokerlab.brokers import detect
+
+    found = detect.detect()
+    print(found)
+    for key, value in (detect.environment(found) if args.env else {}).items():
+        print(f"{key}={value}")
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     checks = doctor.run_checks(args.port_offset)
     for check in checks:
@@ -212,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_commands(r4.add_subparsers(dest="rabbitmq4_command", required=True), rabbitmq4=True)
     p = sub.add_parser("ps", help="every process of the course's brokers (with a record or not)")
     p.set_defaults(func=cmd_ps)
+    p = sub.add_parser("detect", help="which brokers already answer: native, compose, external or none")
+    p.add_argument("--env", action="store_true", help="print the variables that point the course at them")
+    p.set_defaults(func=cmd_detect)
     p = sub.add_parser("doctor", help="check Java, rabbitmq-server, jars, ports, memory, disk")
     p.add_argument("--port-offset", type=int, default=None)
     p.set_defaults(func=cmd_doctor)
