@@ -21,7 +21,7 @@ test:             ## set up, start brokers, lint + unit + integration + nbval ov
 	@scripts/test.sh
 
 test-fast:        ## lint + the unit tier: no broker, under a minute (after `make setup` once)
-	.venv/bin/ruff check src tests notebooks labs
+	.venv/bin/ruff check src tests notebooks labs conftest.py
 	.venv/bin/pytest -m "not integration and not cluster" -q -p no:cacheprovider tests
 
 test-slow:        ## the slow and repeated proofs outside `make test`: launcher faults, two learners at once
@@ -66,7 +66,7 @@ strip:            ## remove outputs from every notebook before committing
 	.venv/bin/nbstripout $(wildcard notebooks/*.ipynb labs/*.ipynb labs/solutions/*.ipynb)
 
 lint:
-	.venv/bin/ruff check src tests notebooks labs
+	.venv/bin/ruff check src tests notebooks labs conftest.py
 
 clean:            ## stop everything and delete broker data (keeps the jar cache and the RabbitMQ 4 root)
 	-@$(BL) cluster down --purge

@@ -3,11 +3,13 @@
 #
 # `make test` runs it in lanes, at the same time, each a pytest of its own with brokers of its own
 # (`--lane` in tests/conftest.py says which test goes where):
-#   cluster  the tests and labs that use the 3+3 cluster, beside the course's own single pair
-#   single   everything else, on a second single pair (own data dir, ports + LANE_OFFSET)
+#   labs     the labs, their checkers' tests and the cluster's tests: the course's own single pair
+#            and the 3+3 cluster
+#   lessons  the lessons and every other test, on a second single pair (own data dir, ports +
+#            LANE_OFFSET)
 #   binder   the Binder launch as a new non-root user (its own brokers; needs root)
-#   bench    the benchmark lessons, on the single lane's brokers once that lane has finished, so
-#            their measurements do not share the CPU with the other single-pair notebooks
+#   bench    the benchmark lessons, on the lessons lane's brokers once that lane has finished, so
+#            their measurements do not share those brokers with other notebooks
 # Most of a lane's time is spent waiting on brokers (elections, timeouts, retention), so lanes
 # overlap well even on two cores. Each lane's output is in test-artifacts/lane-<name>.log and
 # printed at the end; its junit XML (every test's and cell's time) is test-artifacts/junit-<name>.xml.
@@ -18,7 +20,7 @@ cd "$(dirname "$0")/.."
 BL=.venv/bin/brokerlab
 . scripts/exit_checked.sh
 
-.venv/bin/ruff check src tests notebooks labs  # fails fast, before any broker starts
+.venv/bin/ruff check src tests notebooks labs conftest.py  # fails fast, before any broker starts
 
 # A demonstration that did not show fails the suite (a learner gets an explanation instead).
 export BROKERLAB_STRICT=1
@@ -29,7 +31,7 @@ PYTEST=(.venv/bin/pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=30
         --durations=10)
 
 BASE="${BROKERLAB_DATA_DIR:-$PWD/.brokerlab}"
-LANE_DATA="$BASE/lanes/single"
+LANE_DATA="$BASE/lanes/lessons"
 LANE_OFFSET=1600  # clear of the tests' own deployments (offsets 1000, 1200, 1300)
 lane_bl() { BROKERLAB_DATA_DIR="$LANE_DATA" BROKERLAB_PORT_OFFSET=$LANE_OFFSET $BL "$@"; }
 
@@ -45,10 +47,18 @@ cluster_was_up=0
 if $BL cluster status >/dev/null 2>&1; then cluster_was_up=1; else $BL cluster down >/dev/null; fi
 lanes_pgids=()
 cleanup() {
-  local rc=$? left=0 pgid
+  local rc=$? left=0 pgid alive
   trap - EXIT INT TERM
-  for pgid in "${lanes_pgids[@]}"; do kill -TERM -- "-$pgid" 2>/dev/null || true; done
-  wait || true
+  # An interrupted run: SIGINT to each lane still running, so pytest runs its fixtures' teardown
+  # (the Binder user's brokers, tmp deployments), then SIGKILL to what is left after 60 s.
+  for pgid in "${lanes_pgids[@]}"; do kill -INT -- "-$pgid" 2>/dev/null || true; done
+  for _ in $(seq 60); do
+    alive=0
+    for pgid in "${lanes_pgids[@]}"; do kill -0 -- "-$pgid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 1
+  done
+  for pgid in "${lanes_pgids[@]}"; do kill -KILL -- "-$pgid" 2>/dev/null || true; done
   if [ "$cluster_was_up" = 0 ]; then $BL cluster down >/dev/null || left=1; fi
   if [ "$started" = 1 ]; then $BL down || left=1; fi
   if [ "$serial" = 0 ]; then
@@ -103,8 +113,8 @@ run_lane() {  # run_lane NAME [VAR=value ...] -- PYTEST ARGS: one lane in the ba
   shift
   lane_start[$name]=$(date +%s)
   (
-    # The cluster lane forms the cluster first, once for all its tests; the other lanes start now.
-    if [ "$name" = cluster ] && [ "$cluster_was_up" = 0 ] && [ "$want_cluster" = 1 ]; then $BL cluster up; fi
+    # The labs lane forms the cluster first, once for all its tests; the other lanes start now.
+    if [ "$name" = labs ] && [ "$cluster_was_up" = 0 ] && [ "$want_cluster" = 1 ]; then $BL cluster up; fi
     exec env "${envs[@]}" "${PYTEST[@]}" "$@" --lane "$name" --junitxml="test-artifacts/junit-$name.xml"
   ) > "test-artifacts/lane-$name.log" 2>&1 &
   lane_pid[$name]=$!
@@ -117,24 +127,24 @@ finish_lane() {
   echo "[test] lane $name: exit $rc after $(( $(date +%s) - lane_start[$name] )) s"
 }
 
-single_env=(BROKERLAB_DATA_DIR="$LANE_DATA" BROKERLAB_PORT_OFFSET=$LANE_OFFSET)
-run_lane cluster -- tests notebooks labs "$@"
-run_lane single "${single_env[@]}" -- tests notebooks labs "$@"
+lessons_env=(BROKERLAB_DATA_DIR="$LANE_DATA" BROKERLAB_PORT_OFFSET=$LANE_OFFSET)
+run_lane labs -- tests notebooks labs "$@"
+run_lane lessons "${lessons_env[@]}" -- tests notebooks labs "$@"
 run_lane binder -- tests/binder "$@"
-finish_lane single
-run_lane bench "${single_env[@]}" -- tests notebooks "$@"
+finish_lane lessons
+run_lane bench "${lessons_env[@]}" -- tests notebooks "$@"
 finish_lane binder
-finish_lane cluster
+finish_lane labs
 finish_lane bench
 
 rc=0
-for name in cluster single binder bench; do
+for name in labs lessons binder bench; do
   echo
   echo "================================ lane $name (exit ${lane_rc[$name]}) ================================"
   cat "test-artifacts/lane-$name.log"
   [ "${lane_rc[$name]}" = 0 ] || rc=1
 done
 echo
-for name in cluster single binder bench; do echo "[test] lane $name: exit ${lane_rc[$name]}"; done
+for name in labs lessons binder bench; do echo "[test] lane $name: exit ${lane_rc[$name]}"; done
 echo "[test] all lanes done $(( $(date +%s) - t0 )) s after the brokers started"
 exit "$rc"

@@ -32,7 +32,8 @@ def choose_source(env: dict[str, str], native_up: bool, docker_up: bool) -> str:
 
 TESTS = Path(__file__).resolve().parent
 NEEDS_BROKERS = (TESTS / "integration", TESTS / "browser")
-LAST = "test_reference_runs_leave_no_progress.py"  # runs after every notebook of the session
+# These run after every notebook of the session, and in every lane that executes notebooks.
+LAST = ("test_reference_runs_leave_no_progress.py", "test_binder_memory.py")
 SUITE_PROGRESS = pytest.StashKey[Path]()
 
 
@@ -101,7 +102,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if lane:
         keep = [item for item in items if lane_of(item) == lane]
         notebooks_run = any(Path(str(item.fspath)).suffix == ".ipynb" for item in keep)
-        keep += [item for item in items if Path(str(item.fspath)).name == LAST and notebooks_run
+        keep += [item for item in items if Path(str(item.fspath)).name in LAST and notebooks_run
                  and item not in keep]
         config.hook.pytest_deselected(items=[item for item in items if item not in keep])
         items[:] = [item for item in items if item in keep]
@@ -117,20 +118,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         first = items.index(users[0])
         rest = [item for item in items if item not in set(users)]
         items[:] = rest[:first] + users + rest[first:]
-    items.sort(key=lambda item: Path(str(item.fspath)).name == LAST)  # stable: only LAST moves
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    """A failed notebook cell's report also shows what the cell printed before it failed (nbval
-    reports only the traceback), so a failure in CI can be diagnosed from the log alone."""
-    outcome = yield
-    report = outcome.get_result()
-    outputs = getattr(item, "test_outputs", None)
-    if report.failed and call.when == "call" and outputs:
-        printed = "".join(out.get("text", "") for out in outputs if out.get("output_type") == "stream")
-        if printed:
-            report.sections.append(("what the cell printed", printed[-6000:]))
+    items.sort(key=lambda item: Path(str(item.fspath)).name in LAST)  # stable: only LAST moves
 
 
 @pytest.fixture
