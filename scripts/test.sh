@@ -3,13 +3,13 @@
 #
 # `make test` runs it in lanes, at the same time, each a pytest of its own with brokers of its own
 # (`--lane` in tests/conftest.py says which test goes where):
-#   labs     the labs, their checkers' tests and the cluster's tests: the course's own single pair
-#            and the 3+3 cluster
+#   cluster  what uses the 3+3 cluster (labs 03 and 06, their checkers' tests, the cluster's tests)
+#   labs     the other labs and their checkers' tests, on the course's own single pair
 #   lessons  the lessons and every other test, on a second single pair (own data dir, ports +
 #            LANE_OFFSET)
 #   binder   the Binder launch as a new non-root user (its own brokers; needs root)
-#   bench    the benchmark lessons, on the lessons lane's brokers once that lane has finished, so
-#            their measurements do not share those brokers with other notebooks
+#   bench    the benchmark lessons, on the course's single pair once the labs lane has finished,
+#            so no other notebook uses those brokers while they measure
 # Most of a lane's time is spent waiting on brokers (elections, timeouts, retention), so lanes
 # overlap well even on two cores. Each lane's output is in test-artifacts/lane-<name>.log and
 # printed at the end; its junit XML (every test's and cell's time) is test-artifacts/junit-<name>.xml.
@@ -113,8 +113,8 @@ run_lane() {  # run_lane NAME [VAR=value ...] -- PYTEST ARGS: one lane in the ba
   shift
   lane_start[$name]=$(date +%s)
   (
-    # The labs lane forms the cluster first, once for all its tests; the other lanes start now.
-    if [ "$name" = labs ] && [ "$cluster_was_up" = 0 ] && [ "$want_cluster" = 1 ]; then $BL cluster up; fi
+    # The cluster lane forms the cluster first, once for all its tests; the other lanes start now.
+    if [ "$name" = cluster ] && [ "$cluster_was_up" = 0 ] && [ "$want_cluster" = 1 ]; then $BL cluster up; fi
     exec env "${envs[@]}" "${PYTEST[@]}" "$@" --lane "$name" --junitxml="test-artifacts/junit-$name.xml"
   ) > "test-artifacts/lane-$name.log" 2>&1 &
   lane_pid[$name]=$!
@@ -128,23 +128,25 @@ finish_lane() {
 }
 
 lessons_env=(BROKERLAB_DATA_DIR="$LANE_DATA" BROKERLAB_PORT_OFFSET=$LANE_OFFSET)
-run_lane labs -- tests notebooks labs "$@"
-run_lane lessons "${lessons_env[@]}" -- tests notebooks labs "$@"
+run_lane cluster -- tests notebooks labs "$@"
+run_lane labs -- tests labs "$@"
+run_lane lessons "${lessons_env[@]}" -- tests notebooks "$@"
 run_lane binder -- tests/binder "$@"
-finish_lane lessons
-run_lane bench "${lessons_env[@]}" -- tests notebooks "$@"
-finish_lane binder
 finish_lane labs
+run_lane bench -- tests notebooks "$@"
+finish_lane lessons
+finish_lane binder
+finish_lane cluster
 finish_lane bench
 
 rc=0
-for name in labs lessons binder bench; do
+for name in cluster labs lessons binder bench; do
   echo
   echo "================================ lane $name (exit ${lane_rc[$name]}) ================================"
   cat "test-artifacts/lane-$name.log"
   [ "${lane_rc[$name]}" = 0 ] || rc=1
 done
 echo
-for name in labs lessons binder bench; do echo "[test] lane $name: exit ${lane_rc[$name]}"; done
+for name in cluster labs lessons binder bench; do echo "[test] lane $name: exit ${lane_rc[$name]}"; done
 echo "[test] all lanes done $(( $(date +%s) - t0 )) s after the brokers started"
 exit "$rc"

@@ -52,14 +52,15 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["BROKERLAB_PROGRESS_DIR"] = str(folder)
 
 
-LANES = ("labs", "lessons", "bench", "binder")
+LANES = ("cluster", "labs", "lessons", "bench", "binder")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--lane", choices=LANES, default=None,
-                     help="run one lane of `make test` (scripts/test.sh runs them side by side): labs "
-                          "(the labs, their checkers' tests and the cluster's tests), lessons (everything "
-                          "else), bench (the benchmark lessons), binder (the Binder launch)")
+                     help="run one lane of `make test` (scripts/test.sh runs them side by side): cluster "
+                          "(what uses the 3+3 cluster), labs (the other labs and their checkers' tests), "
+                          "lessons (the lessons and every other test), bench (the benchmark lessons), "
+                          "binder (the Binder launch)")
 
 
 def lane_of(item: pytest.Item) -> str:
@@ -68,13 +69,15 @@ def lane_of(item: pytest.Item) -> str:
     if item.get_closest_marker("binder"):
         return "binder"
     if path.suffix == ".ipynb":
+        source = _source(path)
+        if "Cluster(" in source:
+            return "cluster"
         if path.parent.name == "labs":
             return "labs"
-        return "bench" if "brokerlab.bench" in _source(path) else "lessons"
-    if item.get_closest_marker("cluster") or "lab" in getattr(item, "fixturenames", ()) \
-            or path.name.startswith("test_exercise_lab_"):
-        return "labs"
-    return "lessons"
+        return "bench" if "brokerlab.bench" in source else "lessons"
+    if item.get_closest_marker("cluster") or "lab" in getattr(item, "fixturenames", ()):
+        return "cluster"
+    return "labs" if path.name.startswith("test_exercise_lab_") else "lessons"
 
 
 def _source(path: Path, _cache: dict[Path, str] = {}) -> str:  # noqa: B006 - a per-run cache
