@@ -32,7 +32,7 @@ test-binder:      ## the Binder launch as repo2docker runs it, as a new non-root
 	@scripts/setup.sh --test
 	.venv/bin/pytest -m binder -p no:cacheprovider tests/binder
 
-test-rabbitmq4:   ## lessons 00-05 + single-node labs on RabbitMQ 4.0.5 (Debian 13 root, chroot; root user), outside `make test`
+test-rabbitmq4:   ## lessons 00-05, 05b + single-node labs on RabbitMQ 4.0.5 (Debian 13 root, chroot; root user), outside `make test`
 	@scripts/setup.sh --test
 	@scripts/test-rabbitmq4.sh
 
