@@ -1,7 +1,10 @@
 """Peak memory per notebook, sampled while the suite executes it (the 2 GB budget of Binder).
 
-Every 0.5 s, while a notebook's cells run: the RSS of the single broker pair, of the 3+3 cluster,
+Every 0.5 s, while a notebook's cells run: the memory of the single broker pair, of the 3+3 cluster,
 and of the notebook's kernel with every process it started (workers, JVM tools), brokers excepted.
+Memory is PSS (proportional set size): the workers are forked from the kernel and share its pages,
+so summing their RSS would count those pages once per worker; PSS splits each shared page among
+its sharers, so the sum is what the processes take together, as a container's memory limit counts.
 A notebook's ``binder`` figure is the largest sum, at one instant, of what a Binder pod would hold:
 the pair and the kernel's tree. Saved to test-artifacts/memory-<lane>.json at the end of the session;
 test_binder_memory.py holds the Binder-ready notebooks to the budget; scripts/memory_table.py prints
@@ -53,17 +56,17 @@ class NotebookMemory:
         return found
 
     def sample(self) -> dict[str, int]:
-        """RSS in bytes by role, and ``binder``: the pair and the kernel's tree together."""
+        """PSS in bytes by role, and ``binder``: the pair and the kernel's tree together."""
         if time.monotonic() - self._scanned > RESCAN_S:
             run = data_dir() / "run"
             self._brokers = {"pair": processes.owned(run / "single"),
                              "cluster": processes.owned(run / "cluster")}
             self._scanned = time.monotonic()
         broker_pids = {p.pid for procs in self._brokers.values() for p in procs}
-        rss = {role: processes.total_rss(procs) for role, procs in self._brokers.items()}
-        rss["kernel"] = processes.total_rss(self._kernel_tree(broker_pids))
-        rss["binder"] = rss["pair"] + rss["kernel"]
-        return rss
+        pss = {role: total_pss(procs) for role, procs in self._brokers.items()}
+        pss["kernel"] = total_pss(self._kernel_tree(broker_pids))
+        pss["binder"] = pss["pair"] + pss["kernel"]
+        return pss
 
     def _loop(self) -> None:
         while not self._stop.wait(0.5):
@@ -71,15 +74,25 @@ class NotebookMemory:
             if notebook is None:
                 continue
             with contextlib.suppress(psutil.Error):
-                rss = self.sample()
+                pss = self.sample()
                 peak = self.peaks.setdefault(notebook, dict.fromkeys((*ROLES, "binder"), 0))
-                for role, value in rss.items():
+                for role, value in pss.items():
                     peak[role] = max(peak[role], value)
 
     def save(self, path: Path) -> None:
         mib = {nb: {role: round(v / 2**20) for role, v in peak.items()} for nb, peak in self.peaks.items()}
         path.parent.mkdir(exist_ok=True)
         path.write_text(json.dumps(mib, indent=2, sort_keys=True) + "\n")
+
+
+def total_pss(procs: list[psutil.Process]) -> int:
+    """The processes' proportional set size together, in bytes (RSS where PSS is not reported)."""
+    total = 0
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            info = proc.memory_full_info()
+            total += getattr(info, "pss", info.rss)
+    return total
 
 
 MEMORY = pytest.StashKey[NotebookMemory]()

@@ -27,5 +27,5 @@ def test_binder_ready_notebooks_fit_in_binder(request: pytest.FixtureRequest) ->
     assert not (missing := [nb for nb in ready if nb not in peaks]), f"never sampled: {missing}"
     limit = BUDGET_MIB - JUPYTERLAB_MIB
     over = {nb: round(peaks[nb]["binder"] / 2**20) for nb in ready if peaks[nb]["binder"] / 2**20 > limit}
-    assert not over, f"peak MiB (broker pair + kernel and its processes) above {limit:.0f}: {over}"
+    assert not over, f"peak MiB PSS (broker pair + kernel and its processes) above {limit:.0f}: {over}"
     assert all(peaks[nb]["pair"] > 0 and peaks[nb]["kernel"] > 0 for nb in ready), peaks
