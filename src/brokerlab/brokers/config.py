@@ -21,6 +21,12 @@ RABBIT_MEMORY_MIB = {1: 384, 3: 256}  # memory high watermark per node: single n
 # 1 s), so three new members are all at work within about 3 s instead of 10 s or more.
 SHARE_HEARTBEAT_MS = 1000
 SHARE_GROUP_JOIN_S = 3 * SHARE_HEARTBEAT_MS / 1000  # what lesson 05b waits before writing records
+# Consumer-group members of the KIP-848 protocol (group.protocol=consumer) heartbeat at the
+# interval the broker sets (default and floor: 5 s), and learn of a new assignment only on a
+# heartbeat. Lab 01 compares this protocol with the classic one, whose members it sets to
+# heartbeat.interval.ms=1000 (default 3 s): the same second on both sides, so what differs is the
+# protocol, not the clock.
+CONSUMER_HEARTBEAT_MS = 1000
 
 # Where a Kafka node listens and finds its quorum: set by each backend, not chosen by the course.
 KAFKA_TOPOLOGY = frozenset({
@@ -60,6 +66,8 @@ def kafka(nodes: int) -> dict[str, str]:
         "log.segment.delete.delay.ms": "1000",
         "group.share.heartbeat.interval.ms": str(SHARE_HEARTBEAT_MS),
         "group.share.min.heartbeat.interval.ms": str(SHARE_HEARTBEAT_MS),
+        "group.consumer.heartbeat.interval.ms": str(CONSUMER_HEARTBEAT_MS),
+        "group.consumer.min.heartbeat.interval.ms": str(CONSUMER_HEARTBEAT_MS),
     }
     if nodes > 1:
         # Notice a killed broker in ~3 s instead of 9 s, so the labs' failovers are quick to watch.

@@ -206,17 +206,19 @@ LESSONS_05_08: dict[str, Rule] = {
 
 # --- labs 01-07 ------------------------------------------------------------------------------
 LABS: dict[str, Rule] = {
-    # Lab 01: where consumer lag came from, and what partition count does to a broker failure.
+    # Lab 01: the consumer-lag half of the pitfall line: where lag came from and what drained it.
     "pitfall-consumer-lag": Rule(
-        needs=("lag_growth_per_s", "drained_by_scaling_out", "leaders_moved_few", "leaders_moved_many"),
+        needs=("lag_growth_per_s", "drained_by_scaling_out", "idle_members"),
         cases=(
-            Case("half-true", "one slow consumer fell behind, more consumers drained the lag (no election "
-                              "involved), and more partitions meant more leaders moved by one broker kill",
+            Case("confirmed", "one consumer slower than its producer fell behind (the lag grew, with no "
+                              "error anywhere: only watching the lag shows it), more consumers up to the "
+                              "partition count drained it, and members beyond the partition count sat idle",
                  lambda m: m["lag_growth_per_s"] > 0 and m["drained_by_scaling_out"]
-                 and m["leaders_moved_many"] > m["leaders_moved_few"]),
-            Case("refuted", "more consumers drained the lag and more partitions did not move more leaders",
-                 lambda m: m["drained_by_scaling_out"] and m["leaders_moved_many"] <= m["leaders_moved_few"]),
-            Case("depends", "otherwise (the lag did not grow, or scaling out did not drain it)", always),
+                 and m["idle_members"] > 0),
+            Case("half-true", "the lag grew, but scaling out did not drain it or the members beyond the "
+                              "partition count were not idle",
+                 lambda m: m["lag_growth_per_s"] > 0),
+            Case("depends", "otherwise (the lag did not grow in this run)", always),
         )),
     # Lab 02: where the committed offset stood when a consumer died, and a group without offsets.
     "pitfall-offsets": Rule(
@@ -243,6 +245,19 @@ LABS: dict[str, Rule] = {
                               "acks=1's",
                  lambda m: m["p50_all_ms"] > m["p50_1_ms"]),
             Case("half-true", "acks=all lost nothing at no measurable latency cost", always),
+        )),
+    # Lab 03: the leader-election half of lab 01's pitfall line: 6 against 600 partitions, one broker killed.
+    "pitfall-partition-elections": Rule(
+        needs=("leaders_moved_few", "leaders_moved_many", "reelected_few_s", "reelected_many_s"),
+        cases=(
+            Case("refuted", "more partitions did not move more leaders when one broker was killed",
+                 lambda m: m["leaders_moved_many"] <= m["leaders_moved_few"]),
+            Case("confirmed", "more partitions moved more leaders AND re-electing them took more than "
+                              "twice as long: the partition count set the pause",
+                 lambda m: m["reelected_many_s"] > 2 * m["reelected_few_s"]),
+            Case("half-true", "more partitions moved more leaders, but re-electing them took less than "
+                              "twice as long: a broker failure causes elections, and noticing it set the "
+                              "pause, not the partition count", always),
         )),
     # labs 04-07
     "pitfall-queue-explosion": Rule(
