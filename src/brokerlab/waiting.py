@@ -38,3 +38,18 @@ def wait_for(check: Callable[[], T], timeout: float, interval: float = 0.2, *,
                 return None
             raise BrokerlabError(problem(last) if callable(problem) else problem, fix)
         time.sleep(interval)
+
+
+def steadily(check: Callable[[], object], times: int) -> Callable[[], bool]:
+    """A check for :func:`wait_for` that holds once ``check`` has held ``times`` calls in a row:
+    for state that several servers each apply moments apart, any of which may answer. An exception
+    from ``check`` breaks the streak (and reaches ``wait_for``'s ``retry_on``)."""
+    streak = 0
+
+    def held() -> bool:
+        nonlocal streak
+        previous, streak = streak, 0
+        streak = previous + 1 if check() else 0
+        return streak >= times
+
+    return held
