@@ -96,27 +96,23 @@ fi
 mkdir -p "$LANE_DATA"
 ln -sfn "$BASE/cache" "$LANE_DATA/cache"  # the jars resolved by setup: no second download
 t0=$(date +%s)
-# Both single pairs start together; `up` replaces any broker of a previous run that lost its record.
-if [ "$started" = 1 ]; then $BL up > test-artifacts/up-default.log 2>&1 & up_default=$!; fi
-lane_bl up > test-artifacts/up-lane.log 2>&1 & up_lane=$!
-if [ "$started" = 1 ]; then wait "$up_default" || { cat test-artifacts/up-default.log; exit 1; }; fi
-wait "$up_lane" || { cat test-artifacts/up-lane.log; exit 1; }
-cat test-artifacts/up-default.log test-artifacts/up-lane.log 2>/dev/null || true
-echo "[test] both single pairs up after $(( $(date +%s) - t0 )) s; starting the lanes"
+# Each lane first starts the brokers it uses (`up` also replaces any broker of a previous run
+# that lost its record), so the cluster and both pairs start at the same time.
+start_cluster() { if [ "$cluster_was_up" = 0 ] && [ "$want_cluster" = 1 ]; then $BL cluster up; fi; }
+start_pair() { if [ "$started" = 1 ]; then $BL up; fi; }
+start_lane_pair() { lane_bl up; }
+nothing_to_start() { :; }
 
 set -m  # every background job below runs in a process group of its own: cleanup stops a whole lane
-run_lane() {  # run_lane NAME [VAR=value ...] -- PYTEST ARGS: one lane in the background
-  local name=$1; shift
+run_lane() {  # run_lane NAME START [VAR=value ...] -- PYTEST ARGS: one lane in the background
+  local name=$1 start_brokers=$2; shift 2
   local envs=()
   while [ "$1" != "--" ]; do envs+=("$1"); shift; done
   shift
   rm -f "test-artifacts/lane-$name.rc" "test-artifacts/lane-$name.pgid"
   (
     start=$(date +%s) rc=0
-    # The cluster lane forms the cluster first, once for all its tests; the other lanes start now.
-    if [ "$name" = cluster ] && [ "$cluster_was_up" = 0 ] && [ "$want_cluster" = 1 ]; then
-      $BL cluster up || rc=$?
-    fi
+    $start_brokers || rc=$?
     [ "$rc" != 0 ] || env ${envs[@]+"${envs[@]}"} "${PYTEST[@]}" "$@" --lane "$name" \
       --junitxml="test-artifacts/junit-$name.xml" || rc=$?
     echo "[test] lane $name: exit $rc after $(( $(date +%s) - start )) s"
@@ -139,10 +135,10 @@ done_lanes() {  # the lanes that have finished, in the order given (a lane whose
 }
 
 lessons_env=(BROKERLAB_DATA_DIR="$LANE_DATA" BROKERLAB_PORT_OFFSET=$LANE_OFFSET)
-run_lane cluster -- tests notebooks labs "$@"
-run_lane labs -- tests labs "$@"
-run_lane lessons "${lessons_env[@]}" -- tests notebooks "$@"
-run_lane binder -- tests/binder "$@"
+run_lane cluster start_cluster -- tests notebooks labs "$@"
+run_lane labs start_pair -- tests labs "$@"
+run_lane lessons start_lane_pair "${lessons_env[@]}" -- tests notebooks "$@"
+run_lane binder nothing_to_start -- tests/binder "$@"
 # The benchmark lessons measure: they run on whichever single pair is free first, alone on it.
 reported=""
 bench=""
@@ -155,8 +151,8 @@ while [ -z "$bench" ] || [ "$(done_lanes cluster labs lessons binder bench | wc 
   done
   if [ -z "$bench" ]; then
     case "$(done_lanes labs lessons | head -n 1)" in
-      labs) bench=labs; run_lane bench -- tests notebooks "$@";;
-      lessons) bench=lessons; run_lane bench "${lessons_env[@]}" -- tests notebooks "$@";;
+      labs) bench=labs; run_lane bench nothing_to_start -- tests notebooks "$@";;
+      lessons) bench=lessons; run_lane bench nothing_to_start "${lessons_env[@]}" -- tests notebooks "$@";;
     esac
     [ -z "$bench" ] || echo "[test] lane bench: started on the $bench lane's brokers"
   fi
@@ -171,5 +167,5 @@ for name in cluster labs lessons binder bench; do
 done
 echo
 for name in cluster labs lessons binder bench; do tail -n 1 "test-artifacts/lane-$name.log"; done
-echo "[test] all lanes done $(( $(date +%s) - t0 )) s after the brokers started"
+echo "[test] all lanes done $(( $(date +%s) - t0 )) s after they started"
 exit "$rc"
