@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 BL=.venv/bin/brokerlab
 . scripts/exit_checked.sh
 TARGETS="${TEST_TARGETS:-notebooks/00_*.ipynb notebooks/01_*.ipynb notebooks/02_*.ipynb notebooks/03_*.ipynb
-  notebooks/04_*.ipynb notebooks/05_*.ipynb notebooks/05b_*.ipynb labs/02_*.ipynb labs/04_*.ipynb labs/05_*.ipynb labs/07_*.ipynb}"
+  notebooks/04_*.ipynb notebooks/05_*.ipynb notebooks/05b_*.ipynb labs/01_*.ipynb labs/02_*.ipynb labs/04_*.ipynb labs/05_*.ipynb labs/07_*.ipynb}"
 
 t=$(date +%s)
 scripts/rabbitmq4-root.sh
