@@ -36,9 +36,9 @@ test-rabbitmq4:   ## lessons 00-05, 05b + single-node labs on RabbitMQ 4.0.5 (De
 	@scripts/setup.sh --test
 	@scripts/test-rabbitmq4.sh
 
-soak:             ## labs 03 and 06 (they kill and restart nodes) five times in a row, outside `make test`
+soak:             ## labs 03, 06 and 08 (they kill, restart, add and remove nodes) five times in a row, outside `make test`
 	@scripts/setup.sh --test
-	@TEST_ROUNDS=5 TEST_TARGETS="labs/03_acks_and_replication.ipynb labs/06_quorum_queues_node_failure.ipynb" \
+	@TEST_ROUNDS=5 TEST_TARGETS="labs/03_acks_and_replication.ipynb labs/06_quorum_queues_node_failure.ipynb labs/08_scale_out.ipynb" \
 	  scripts/test.sh
 
 book: setup up    ## every lesson and lab executed against the brokers → build/book/index.html

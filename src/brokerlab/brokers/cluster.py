@@ -8,8 +8,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import requests
 from confluent_kafka import KafkaException
@@ -70,11 +71,47 @@ class Cluster:
         next lab forms a fresh cluster instead of waiting for peers a killed node remembers."""
         return self.deployment.down(purge)
 
+    def add_node(self, kind: Literal["kafka", "rabbitmq"], timeout: float = 90.0) -> BrokerNode:
+        """Make one more node of ``kind`` part of the deployment's records and start it: a
+        broker-only Kafka node (id 4, then 5…) that registers with the three KRaft controllers, or a
+        RabbitMQ node that runs on its own until ``rabbitmqctl join_cluster`` joins it. From here on
+        ``brokerlab status``, ``ps`` and ``cluster down`` see it; :meth:`remove_node` takes it out."""
+        number = len(self.kafka_nodes if kind == "kafka" else self.rabbit_nodes) + 1
+        native.record_extra_node(self.deployment.home, kind, number, present=True)
+        self._reload()
+        node = (self.kafka_nodes if kind == "kafka" else self.rabbit_nodes)[-1]
+        try:
+            node.start(timeout)
+        except BaseException:
+            self.remove_node(node)  # a node that never ran is not left in the records
+            raise
+        return node
+
+    def remove_node(self, node: BrokerNode) -> None:
+        """Stop an extra node, take it out of the deployment's records and delete its directory.
+        Make the cluster forget it first (Kafka: unregister the broker; RabbitMQ:
+        ``forget_cluster_node``), so nothing waits for it to come back."""
+        number = int(node.home.name.rsplit("-", 1)[1])
+        node.stop()
+        native.record_extra_node(self.deployment.home, node.kind, number, present=False)
+        shutil.rmtree(node.home, ignore_errors=True)
+        self._reload()
+
+    def _reload(self) -> None:
+        """Read the deployment's records again; the handles of nodes that stay are kept (X, Y, Z)."""
+        fresh = native.cluster(self.deployment.port_offset, self.deployment.home.parent.parent)
+        kafka = {n.name: n for n in self.kafka_nodes}
+        rabbit = {n.name: n for n in self.rabbit_nodes}
+        fresh.kafka = [kafka.get(n.name, n) for n in fresh.kafka]
+        fresh.rabbit = [rabbit.get(n.name, n) for n in fresh.rabbit]
+        self.deployment = fresh
+
     def kafka_node(self, node_id: int) -> KafkaNode:
         for node in self.kafka_nodes:
             if node.node_id == node_id:
                 return node
-        raise BrokerlabError(f"No Kafka node with id {node_id} (ids: 1, 2, 3).")
+        raise BrokerlabError(f"No Kafka node with id {node_id} "
+                             f"(ids: {', '.join(str(n.node_id) for n in self.kafka_nodes)}).")
 
     def kafka_leader(self, topic: str, partition: int = 0, timeout: float = 10.0) -> KafkaNode:
         """The node that currently leads ``topic``/``partition`` (from live cluster metadata)."""

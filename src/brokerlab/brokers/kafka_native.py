@@ -28,17 +28,29 @@ JVM_OPTIONS = [
     "-Djava.awt.headless=true",
     NO_PERF_DATA,
 ]
-LOG4J2_PROPERTIES = """\
-# Written by brokerlab: broker log to stdout, which the launcher sends to kafka.log.
+
+
+def _log4j2(purpose: str, level: str, target: str) -> str:
+    """A log4j2.properties sending every log line of at least ``level`` to ``target``."""
+    return f"""\
+# Written by brokerlab: {purpose}.
 appender.out.type = Console
 appender.out.name = OUT
+appender.out.target = {target}
 appender.out.layout.type = PatternLayout
 appender.out.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = INFO
+rootLogger.level = {level}
 rootLogger.appenderRef.out.ref = OUT
 logger.kafka.name = org.apache.kafka
-logger.kafka.level = INFO
+logger.kafka.level = {level}
 """
+
+
+LOG4J2_PROPERTIES = _log4j2("broker log to stdout, which the launcher sends to kafka.log", "INFO",
+                            "SYSTEM_OUT")
+# Kafka's command-line tools: their own output on stdout, only errors logged (to stderr).
+TOOLS_LOG4J2_PROPERTIES = _log4j2("Kafka's command-line tools log errors only, to stderr", "ERROR",
+                                  "SYSTEM_ERR")
 
 
 def java_executable() -> str:
@@ -87,10 +99,14 @@ class KafkaSettings:
     voters: tuple[tuple[int, int], ...]  # (node id, controller port) of every controller
 
 
-def render_properties(node_id: int, port: int, controller_port: int, log_dir: Path,
+def render_properties(node_id: int, port: int, controller_port: int | None, log_dir: Path,
                       settings: KafkaSettings) -> str:
-    """server.properties for one combined broker+controller bound to 127.0.0.1: the listeners and
-    quorum, then the course's settings (:func:`brokerlab.brokers.config.kafka`)."""
+    """server.properties for one node bound to 127.0.0.1: a combined broker+controller, or with no
+    ``controller_port`` a broker only (it joins the controllers in ``settings.voters``); the
+    listeners and quorum, then the course's settings (:func:`brokerlab.brokers.config.kafka`)."""
+    listeners = f"PLAINTEXT://127.0.0.1:{port}"
+    if controller_port is not None:
+        listeners += f",CONTROLLER://127.0.0.1:{controller_port}"
     if len(settings.voters) == 1:
         quorum = f"controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}"
     else:
@@ -99,10 +115,10 @@ def render_properties(node_id: int, port: int, controller_port: int, log_dir: Pa
         )
     lines = [
         "# Written by brokerlab; edits are overwritten at the next start.",
-        "process.roles=broker,controller",
+        f"process.roles={'broker' if controller_port is None else 'broker,controller'}",
         f"node.id={node_id}",
         quorum,
-        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+        f"listeners={listeners}",
         f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
         "controller.listener.names=CONTROLLER",
         "inter.broker.listener.name=PLAINTEXT",
@@ -114,11 +130,11 @@ def render_properties(node_id: int, port: int, controller_port: int, log_dir: Pa
 
 
 class KafkaNode(BrokerNode):
-    """One combined KRaft broker+controller."""
+    """One KRaft node: a combined broker+controller, or a broker only (``controller_port`` None)."""
 
     kind = "kafka"
 
-    def __init__(self, home: Path, node_id: int, port: int, controller_port: int,
+    def __init__(self, home: Path, node_id: int, port: int, controller_port: int | None,
                  settings: KafkaSettings, cluster_id: str, jars: Path) -> None:
         super().__init__(f"kafka-{node_id}", home, port)
         self.node_id = node_id
@@ -136,12 +152,14 @@ class KafkaNode(BrokerNode):
         return f"127.0.0.1:{self.port}"
 
     def ports(self) -> list[tuple[str, int]]:
-        return [(f"{self.name} client", self.port), (f"{self.name} controller", self.controller_port)]
+        named = [("client", self.port), ("controller", self.controller_port)]
+        return [(f"{self.name} {label}", port) for label, port in named if port is not None]
 
-    def _java(self, main: str, *args: str) -> list[str]:
+    def _java(self, main: str, *args: str, log_config: str = "log4j2.properties",
+              jvm: tuple[str, ...] = ()) -> list[str]:
         return [
-            java_executable(), *JVM_OPTIONS,
-            f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
+            java_executable(), *JVM_OPTIONS, *jvm,
+            f"-Dlog4j2.configurationFile={self.home / log_config}",
             "-cp", f"{self.jars}/*", main, *args,
         ]
 
@@ -159,19 +177,26 @@ class KafkaNode(BrokerNode):
         recorded = self.formatted_by.read_text().strip() if self.formatted_by.is_file() else ""
         return recorded != config.KAFKA_VERSION
 
+    def run_tool(self, main: str, *args: str, fix: str, timeout: float = 120.0) -> str:
+        """Run one of Kafka's command-line tools (its Java class ``main``, from the cached jars) with
+        this node's JVM settings; returns its output, raises with ``fix`` when it fails."""
+        (self.home / "tools-log4j2.properties").write_text(TOOLS_LOG4J2_PROPERTIES)
+        # A short-lived tool: the quick first-tier compiler starts it faster on a busy machine.
+        command = self._java(main, *args, log_config="tools-log4j2.properties",
+                             jvm=("-XX:TieredStopAtLevel=1",))
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        if result.returncode != 0:
+            raise BrokerlabError(f"{main.rsplit('.', 1)[-1]} {' '.join(args)} failed:\n"
+                                 f"{result.stdout[-1500:]}{result.stderr[-1500:]}", fix)
+        return result.stdout
+
     def upgrade_features(self) -> None:
         """Finalize the pinned release's features on a running cluster that was formatted by an
         older Kafka (``kafka-features upgrade --release-version``), then record the new version."""
         release = ".".join(config.KAFKA_VERSION.split(".")[:2])
-        result = subprocess.run(
-            self._java("org.apache.kafka.tools.FeatureCommand", "--bootstrap-server", self.bootstrap,
-                       "upgrade", "--release-version", release),
-            capture_output=True, text=True, timeout=120)
-        if result.returncode != 0:
-            raise BrokerlabError(
-                f"Upgrading the Kafka features of {self.data} to release {release} failed:\n"
-                f"{result.stdout[-1500:]}{result.stderr[-1500:]}",
-                "Start from fresh data instead: brokerlab down --purge && brokerlab up")
+        self.run_tool("org.apache.kafka.tools.FeatureCommand", "--bootstrap-server", self.bootstrap,
+                      "upgrade", "--release-version", release,
+                      fix="Start from fresh data instead: brokerlab down --purge && brokerlab up")
         self.formatted_by.write_text(config.KAFKA_VERSION)
 
     def prepare(self) -> None:

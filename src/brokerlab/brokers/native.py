@@ -38,6 +38,8 @@ START_TIMEOUT = 90.0  # seconds a node may take to open its port on a slow machi
 OFFSET_FILE = "port_offset"  # the offset a deployment was started with
 RABBITMQ4_PORT_SHIFT = -50  # the rabbitmq4 deployment: the single one's ports + offset - 50 (all in range)
 LOCK_TIMEOUT = 300.0  # seconds a command waits for another one starting or stopping the deployment
+CLUSTER_NODES = (1, 2, 3)  # the cluster's own nodes of each kind; a lab may add more (extra_nodes)
+EXTRA_NODES_FILE = "extra_nodes.json"  # the cluster's record of the nodes a lab added
 
 
 class NativeDeployment:
@@ -378,25 +380,52 @@ def _one_of_each(name: str, offset: int | None, data: Path | None, shift: int = 
 
 def cluster(offset: int | None = None, data: Path | None = None) -> NativeDeployment:
     """Three Kafka nodes (RF 3, min ISR 2) on 19092/19102/19112 and three RabbitMQ nodes on
-    5673–5675 (management 15673–15675), for the failure labs. Every port stays below Linux's
-    ephemeral range (32768+), where an outgoing connection could be holding it."""
+    5673–5675 (management 15673–15675), for the failure labs, plus the extra nodes a lab added
+    (:func:`extra_nodes`: Kafka brokers and RabbitMQ nodes 4, 5… on the same port pattern). Every
+    port stays below Linux's ephemeral range (32768+), where an outgoing connection could be
+    holding it."""
     root = data or settings.data_dir()
     home = root / "run" / "cluster"
     o = port_offset(offset, home)
     ident = _identity(home)
     jars = maven.KAFKA.jar_dir(root / "cache")
-    client, controller = (lambda i: 19092 + 10 * (i - 1) + o), (lambda i: 19093 + 10 * (i - 1) + o)
-    voters = tuple((i, controller(i)) for i in (1, 2, 3))
+    extra = extra_nodes(home)
+    voters = tuple((i, 19093 + 10 * (i - 1) + o) for i in CLUSTER_NODES)
     ksettings = KafkaSettings(voters=voters)
-    kafka = [KafkaNode(home / f"kafka-{i}", i, client(i), controller(i), ksettings, ident["kafka_cluster_id"],
-                       jars) for i in (1, 2, 3)]
-    names = tuple(f"brokerlab{5672 + i + o}@localhost" for i in (1, 2, 3))
-    rabbit = [
-        RabbitNode(home / f"rabbitmq-{i}", names[i - 1],
-                   RabbitPorts(amqp=5672 + i + o, management=15672 + i + o, dist=25672 + i + o,
-                               stream=5552 + i + o),
-                   ident["erlang_cookie"], peers=names,
-                   plugins=rabbitmq_native.CLUSTER_PLUGINS, epmd_port=rabbitmq_native.EPMD_PORT + 1 + o)
-        for i in (1, 2, 3)
-    ]
-    return NativeDeployment("cluster", home, kafka, rabbit, o)
+    kafka = [KafkaNode(home / f"kafka-{i}", i, 19092 + 10 * (i - 1) + o, dict(voters).get(i), ksettings,
+                       ident["kafka_cluster_id"], jars) for i in (*CLUSTER_NODES, *extra["kafka"])]
+    names = tuple(f"brokerlab{5672 + i + o}@localhost" for i in CLUSTER_NODES)
+
+    def rabbit(i: int) -> RabbitNode:
+        """Node i; an extra node's peer discovery finds only itself: it joins with join_cluster."""
+        name = f"brokerlab{5672 + i + o}@localhost"
+        return RabbitNode(home / f"rabbitmq-{i}", name,
+                          RabbitPorts(amqp=5672 + i + o, management=15672 + i + o, dist=25672 + i + o,
+                                      stream=5552 + i + o),
+                          ident["erlang_cookie"], peers=names if i in CLUSTER_NODES else (name,),
+                          plugins=rabbitmq_native.CLUSTER_PLUGINS,
+                          epmd_port=rabbitmq_native.EPMD_PORT + 1 + o)
+
+    rabbits = [rabbit(i) for i in (*CLUSTER_NODES, *extra["rabbitmq"])]
+    return NativeDeployment("cluster", home, kafka, rabbits, o)
+
+
+def extra_nodes(home: Path) -> dict[str, list[int]]:
+    """The numbers of the nodes a lab added to the deployment in ``home``, by kind ("kafka",
+    "rabbitmq"): its record, so ``status``, ``up`` and ``down`` handle them like the others until
+    :func:`record_extra_node` removes them (``down --purge`` forgets them with the rest)."""
+    try:
+        raw = json.loads((home / EXTRA_NODES_FILE).read_text())
+    except (OSError, ValueError):
+        raw = {}
+    return {kind: sorted(int(i) for i in raw.get(kind, [])) for kind in ("kafka", "rabbitmq")}
+
+
+def record_extra_node(home: Path, kind: str, number: int, present: bool) -> None:
+    """Add node ``number`` of ``kind`` to the deployment's record of extra nodes, or remove it."""
+    if number in CLUSTER_NODES:
+        raise BrokerlabError(f"Node {number} is one of the cluster's own three, not an extra node.")
+    extra = extra_nodes(home)
+    extra[kind] = sorted({*extra[kind], number} if present else set(extra[kind]) - {number})
+    files.private_dir(home)
+    files.write_private(home / EXTRA_NODES_FILE, json.dumps(extra))

@@ -1,4 +1,5 @@
-"""Run the real ``rabbitmqctl`` against one of the course's own RabbitMQ nodes.
+"""Run the real ``rabbitmqctl`` (and its siblings ``rabbitmq-queues``, ``rabbitmq-diagnostics``)
+against one of the course's own RabbitMQ nodes.
 
 Some settings have no HTTP endpoint in the management API — the memory high watermark is one.
 For those the labs call the CLI that ships with RabbitMQ, with the node's own environment
@@ -25,18 +26,25 @@ from brokerlab.errors import BrokerlabError
 TIMEOUT = 60.0
 
 
-def run(node: RabbitNode, *args: str, timeout: float = TIMEOUT) -> str:
-    """``rabbitmqctl -n <node> <args…>`` with the node's environment; returns its output."""
-    command = [*node.tool("rabbitmqctl"), "-n", node.nodename, *args]
+def call(node: RabbitNode, *args: str, tool: str = "rabbitmqctl",
+         timeout: float = TIMEOUT) -> subprocess.CompletedProcess[str]:
+    """``<tool> -n <node> <args…>`` (``rabbitmqctl``, ``rabbitmq-queues``, ``rabbitmq-diagnostics``)
+    with the node's environment, whatever its exit code: some checks answer with it."""
+    command = [*node.tool(tool), "-n", node.nodename, *args]
     try:
-        done = subprocess.run(command, env=node.environment(), capture_output=True, text=True,
+        return subprocess.run(command, env=node.environment(), capture_output=True, text=True,
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        raise BrokerlabError(f"rabbitmqctl {' '.join(args)} did not finish within {timeout:.0f} s.",
+        raise BrokerlabError(f"{tool} {' '.join(args)} did not finish within {timeout:.0f} s.",
                              "Check the node with `brokerlab status`.") from None
+
+
+def run(node: RabbitNode, *args: str, tool: str = "rabbitmqctl", timeout: float = TIMEOUT) -> str:
+    """``<tool> -n <node> <args…>`` (see :func:`call`); returns its output, raises when it fails."""
+    done = call(node, *args, tool=tool, timeout=timeout)
     if done.returncode != 0:
         raise BrokerlabError(
-            f"rabbitmqctl {' '.join(args)} failed (exit {done.returncode}): "
+            f"{tool} {' '.join(args)} failed (exit {done.returncode}): "
             f"{(done.stderr or done.stdout).strip()[-800:]}",
             "Check the node with `brokerlab status`; start it with `brokerlab up`.")
     return done.stdout

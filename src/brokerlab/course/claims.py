@@ -90,6 +90,9 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("dead-letter-queues", "RabbitMQ tip: dead-letter queues",
           "Use dead-letter queues for error handling",
           "labs/07_poison_messages_dlq.ipynb"),
+    Claim("horizontal-scaling", "Horizontal scaling",
+          "Scalability: Kafka scales horizontally, better than RabbitMQ.",
+          "labs/08_scale_out.ipynb"),
     # Lesson 05b: the rows that rest on "Kafka is a log, RabbitMQ is a queue", re-scored now that
     # each system has the other's model (Kafka share groups, RabbitMQ streams).
     Claim("ordering-both-models", "Message ordering, now that both have both models",

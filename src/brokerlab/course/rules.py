@@ -204,7 +204,7 @@ LESSONS_05_08: dict[str, Rule] = {
     )),
 }
 
-# --- labs 01-07 ------------------------------------------------------------------------------
+# --- labs 01-08 ------------------------------------------------------------------------------
 LABS: dict[str, Rule] = {
     # Lab 01: the consumer-lag half of the pitfall line: where lag came from and what drained it.
     "pitfall-consumer-lag": Rule(
@@ -314,6 +314,21 @@ LABS: dict[str, Rule] = {
                  lambda m: not m["parked_after_limit"] and not m["kafka_dead_lettered"]),
             Case("depends", "otherwise (only one of the two parked it, or the plain queue coped by itself)",
                  always),
+        )),
+    # Lab 08: a fourth node added to each running cluster, with clients counting every id.
+    "horizontal-scaling": Rule(
+        needs=("kafka_lost", "kafka_new_broker_leaders", "rabbitmq_lost", "rabbitmq_new_node_leaders"),
+        cases=(
+            Case("refuted", "Kafka lost an acknowledged record while it grew, or its new broker led no "
+                            "partition of the topic after the reassignment",
+                 lambda m: m["kafka_lost"] > 0 or m["kafka_new_broker_leaders"] == 0),
+            Case("confirmed", "Kafka grew without losing an acknowledged record and its new broker led part "
+                              "of the topic, while RabbitMQ lost a confirmed message or its new node led no "
+                              "quorum queue after the rebalance",
+                 lambda m: m["rabbitmq_lost"] > 0 or m["rabbitmq_new_node_leaders"] == 0),
+            Case("half-true", "otherwise: both grew online with nothing acknowledged lost and each new node "
+                              "took leaders; Kafka spread one topic over it, RabbitMQ moved whole queues "
+                              "(one queue keeps one leader)", always),
         )),
 }
 
