@@ -151,6 +151,7 @@ def measure(point: Point, mode: Mode, ep: Endpoints, size: int = 1024,
         names = [topology.unique_name(f"scale-p{point.width}")]
         topology.create_topic(ep, names[0], partitions=point.width, replication=point.replication)
     else:
+        topology.wait_until_publishers_unblocked(ep)
         names = [topology.unique_name(f"scale-{point.family}") for _ in range(point.width)]
         topology.declare_queues(ep, names, w, ready_check=True)
     fn, params = _producer(point, ep, names, w)

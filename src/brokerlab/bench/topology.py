@@ -19,6 +19,7 @@ from brokerlab.brokers.management import Management
 from brokerlab.errors import BrokerlabError
 from brokerlab.observe import topics
 from brokerlab.settings import Endpoints, ns
+from brokerlab.waiting import wait_for
 
 FIX = "Check the brokers: `brokerlab status` (start them: `brokerlab up`)."
 
@@ -94,6 +95,17 @@ def declare_queues(ep: Endpoints, names: Sequence[str], w: Workload, ready_check
             channel.confirm_delivery()  # from now on basic_publish returns once confirmed
             for name in names:
                 channel.basic_publish("", name, HEADER.pack(SENTINEL, 0, 0))
+
+
+def wait_until_publishers_unblocked(ep: Endpoints, timeout: float = 30.0) -> None:
+    """Wait until no RabbitMQ node has its memory or disk alarm raised (an alarm blocks every
+    publisher: a run started then would measure the alarm, not the broker)."""
+    api = Management.of(ep)
+    wait_for(lambda: not any(n.get("mem_alarm") or n.get("disk_free_alarm") for n in api.get("/api/nodes")),
+             timeout, 0.5, problem=f"RabbitMQ kept a memory or disk alarm raised for {timeout:.0f} s, "
+             "so every publisher is blocked.",
+             fix="Delete queues you no longer need (`brokerlab reset`), or restart the brokers: "
+                 "`brokerlab down && brokerlab up`.")
 
 
 def purge_queue(ep: Endpoints, name: str) -> None:
