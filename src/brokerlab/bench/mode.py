@@ -52,7 +52,7 @@ QUICK = Mode("quick", warmup_s=0.2, duration_s=0.5, runs=3, drain_s=3.0, native_
 FULL = Mode("full", warmup_s=0.5, duration_s=1.5, runs=3, drain_s=5.0, native_records=100_000,
             perftest_seconds=5, loopback_mb=512, fsync_samples=500,
             latency_rates=(500, 1000, 2000, 5000, 10_000, 20_000), latency_duration_s=3.0,
-            prefill_messages=200_000, scale_partitions=(1, 2, 4, 8, 16), scale_queues=(1, 2, 4, 8),
+            prefill_messages=100_000, scale_partitions=(1, 2, 4, 8, 16), scale_queues=(1, 2, 4, 8),
             scale_producers=(1, 2, 4), scale_warmup_s=0.5, scale_duration_s=1.0)
 MODES = {"quick": QUICK, "full": FULL}
 
