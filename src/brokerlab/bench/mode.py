@@ -47,13 +47,13 @@ class Mode:
 QUICK = Mode("quick", warmup_s=0.2, duration_s=0.5, runs=3, drain_s=3.0, native_records=20_000,
              perftest_seconds=2, loopback_mb=128, fsync_samples=100,
              latency_rates=(500, 2000, 5000, 10_000), latency_duration_s=1.0,
-             prefill_messages=100_000, scale_partitions=(1, 4), scale_queues=(1, 4),
+             prefill_messages=30_000, scale_partitions=(1, 4), scale_queues=(1, 4),
              scale_producers=(1, 2), scale_warmup_s=0.2, scale_duration_s=0.5)
-FULL = Mode("full", warmup_s=0.5, duration_s=1.5, runs=3, drain_s=5.0, native_records=100_000,
+FULL = Mode("full", warmup_s=0.5, duration_s=1.5, runs=3, drain_s=5.0, native_records=300_000,
             perftest_seconds=5, loopback_mb=512, fsync_samples=500,
             latency_rates=(500, 1000, 2000, 5000, 10_000, 20_000), latency_duration_s=3.0,
             prefill_messages=100_000, scale_partitions=(1, 2, 4, 8, 16), scale_queues=(1, 2, 4, 8),
-            scale_producers=(1, 2, 4), scale_warmup_s=0.5, scale_duration_s=1.0)
+            scale_producers=(1, 2, 4), scale_warmup_s=0.3, scale_duration_s=1.0)
 MODES = {"quick": QUICK, "full": FULL}
 
 
