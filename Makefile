@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BL := .venv/bin/brokerlab
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab lab-docker test test-fast test-slow test-binder test-rabbitmq4 soak book up down status doctor cluster-up cluster-down strip lint clean
+.PHONY: setup lab lab-docker test test-fast test-slow test-full-bench test-binder test-rabbitmq4 soak book up down status doctor cluster-up cluster-down strip lint clean
 
 setup:            ## venv, package, Kafka jars, and (as root on Debian/Ubuntu) Java + rabbitmq-server
 	@scripts/setup.sh
@@ -27,6 +27,11 @@ test-fast:        ## lint + the unit tier: no broker, under a minute (after `mak
 test-slow:        ## the slow and repeated proofs outside `make test`: launcher faults, two learners at once
 	@scripts/setup.sh --test
 	@TEST_MARKERS=slow TEST_TARGETS=tests TEST_CLUSTER=0 scripts/test.sh
+
+test-full-bench:  ## notebooks 06 and 07 under nbval in full mode (the learner's durations), outside `make test`
+	@scripts/setup.sh --test
+	@BROKERLAB_BENCH_MODE=full TEST_CLUSTER=0 \
+	  TEST_TARGETS="notebooks/06_throughput_benchmarks.ipynb notebooks/07_latency_benchmarks.ipynb" scripts/test.sh
 
 test-binder:      ## the Binder launch as repo2docker runs it, as a new non-root user (needs root, as CI has)
 	@scripts/setup.sh --test

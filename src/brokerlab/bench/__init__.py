@@ -4,7 +4,10 @@ The measurement core, one job per module:
 
 * :mod:`~brokerlab.bench.workload` — every setting of a run; the durability ladder D0/D1/D2;
 * :mod:`~brokerlab.bench.kafka_load`, :mod:`~brokerlab.bench.rabbit_load` — load generators,
-  closed and open loop, each in its own process;
+  closed and open loop, each in its own process; :mod:`~brokerlab.bench.stream_load` — RabbitMQ
+  streams over the stream protocol (``rstream``);
+* :mod:`~brokerlab.bench.scale`, :mod:`~brokerlab.bench.scale_plots` — scaling curves:
+  throughput against partitions / queues × producer processes, with CPU per process;
 * :mod:`~brokerlab.bench.procs` — starting those processes over one shared measurement window;
 * :mod:`~brokerlab.bench.payload`, :mod:`~brokerlab.bench.histogram` — timestamps in every
   message and HdrHistogram latency, corrected for coordinated omission (naive figure kept);

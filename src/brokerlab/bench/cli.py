@@ -47,12 +47,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(f"mode {result['mode']}, 1 KiB messages, durability D1 on both; full record: {path}")
+    print(f"mode {result['mode']}, 1 KiB messages, durability D1 on both, load average "
+          f"{result['load_average_1m_before']} at the start; full record: {path}")
     for system in ("kafka", "rabbitmq"):
         r = result[system]
-        print(f"{system:9s} python {r['python_msgs_per_s']:>9,} msg/s   {r['native_tool']} "
-              f"{r['native_msgs_per_s']:>9,} msg/s   ratio {r['ratio']}   "
-              f"({r['python_bound']} / {r['native_bound']})")
+        print(f"{system:9s} python ({r['python_harness']['producer_processes']} producer processes) "
+              f"{r['python_msgs_per_s']:>9,} msg/s   {r['native_tool']} {r['native_msgs_per_s']:>9,} msg/s"
+              f"   ratio {r['ratio']}   ({r['python_bound']} / {r['native_bound']}; load average "
+              f"{r['load_average_1m_after']} after)")
     return 0
 
 
@@ -82,6 +84,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scale(args: argparse.Namespace) -> int:
+    from brokerlab.bench import scale
+
+    families = args.family or list(scale.FAMILIES)
+    unknown = sorted(set(families) - set(scale.FAMILIES))
+    if unknown:
+        print(f"error: unknown famil(y/ies) {unknown}; choose from {', '.join(scale.FAMILIES)}",
+              file=sys.stderr)
+        return 2
+    bench = _bench(args)
+    cluster = scale.cluster_kafka(bench.ep) is not None
+    points = scale.grid(bench.mode, families)
+    if not args.no_durability:
+        points += [p for p in scale.durability_grid(bench.mode, cluster) if p.family in families]
+    print(f"{len(points)} points, about {scale.estimate_s(points, bench.mode):.0f} s "
+          f"(mode {bench.mode.name}; RF 3 on the cluster: {'yes' if cluster else 'no, cluster down'})",
+          file=sys.stderr)
+    bar, tick = _progress(len(points), "scale")
+    try:
+        record = scale.run(points, bench.mode, bench.ep, size=args.size, progress=tick)
+    finally:
+        bar.close()
+    path = _output(args, "scale")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2))
+    if args.json:
+        print(json.dumps({**record, "result_file": str(path)}, indent=2))
+        return 0
+    for p in record["points"]:
+        print(f"{p['curve']:55s} width {p['width']:2d}  {p['msgs_per_s']:>9,} msg/s "
+              f"{p['MiB_per_s']:>7.1f} MiB/s  broker {p['cpu']['broker_cores']:.2f} cores, "
+              f"clients {p['cpu']['client_cores']:.2f}  {p['bound']}  load {p['load_average_1m']}")
+    print(f"full record: {path}")
+    return 0
+
+
 def cmd_machine(args: argparse.Namespace) -> int:
     from brokerlab.bench import machine
 
@@ -105,7 +143,7 @@ def cmd_fetch(_args: argparse.Namespace) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``bench`` and its subcommands on the main parser."""
-    bench = sub.add_parser("bench", help="benchmarks: experiments E1–E5, calibrate, machine limits")
+    bench = sub.add_parser("bench", help="benchmarks: E1–E5, scaling curves, calibrate, machine limits")
     inner = bench.add_subparsers(dest="bench_command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -123,6 +161,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("experiments", nargs="+", metavar="EXPERIMENT")
     p.add_argument("--size", type=int, default=1024, help="message size in bytes (default 1024)")
     p.set_defaults(func=cmd_run)
+    p = inner.add_parser("scale", help="throughput curves: partitions/queues × producer processes")
+    common(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--family", action="append", metavar="FAMILY",
+                   help="only this family (repeatable): kafka, classic, quorum, stream-amqp, "
+                        "stream-protocol")
+    p.add_argument("--no-durability", action="store_true",
+                   help="skip the second durability setting (acks=1, transient, RF 3)")
+    p.add_argument("--size", type=int, default=1024, help="message size in bytes (default 1024)")
+    p.set_defaults(func=cmd_scale)
     p = inner.add_parser("fetch", help="resolve and cache RabbitMQ PerfTest's jars (needs Maven once)")
     p.set_defaults(func=cmd_fetch)
     p = inner.add_parser("machine", help="this machine's fsync latency and loopback throughput")

@@ -9,6 +9,7 @@ Sweeps (E3) measure every point afresh.
 from __future__ import annotations
 
 import atexit
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -128,6 +129,20 @@ def steps(name: str, mode: Mode) -> int:
             "E4": 2 * len(mode.latency_rates) * r, "calibrate": 4 * r}[name]
 
 
+RUN_OVERHEAD_S = 1.0  # per run: starting processes, connecting, topology, collecting results
+JVM_START_S = 2.5  # per native-tool run: a JVM starting and warming up
+
+
+def estimate_s(name: str, mode: Mode) -> float:
+    """About how long an experiment takes in ``mode``, in seconds (for the estimate a notebook
+    prints before it starts). Native-tool runs add a JVM start each."""
+    window = mode.latency_duration_s if name == "E4" else mode.duration_s
+    total = steps(name, mode) * (mode.warmup_s + window + RUN_OVERHEAD_S)
+    if name in ("E1", "calibrate"):  # PerfTest runs for its -z seconds; ProducerPerformance +1 warm-up
+        total += mode.runs * (mode.perftest_seconds + JVM_START_S) + (mode.runs + 1) * JVM_START_S
+    return total
+
+
 def e1_pairs(size: int = 1024) -> list[tuple[Workload, str]]:
     """E1 and calibrate: the same workload for the Python client and the native tool, at D1.
 
@@ -147,23 +162,59 @@ def e1_ceilings(bench: Bench, progress: Progress = _noop, size: int = 1024) -> E
     return exp.finish()
 
 
+# calibrate's Python harness: producer processes per broker. One pika connection publishes and
+# handles its confirms on one thread, and one confluent-kafka producer pays Python's cost per
+# produce() and per delivery report on one core; the native tools run their I/O on threads of
+# their own beside the thread that publishes. The broker-side settings stay the native tool's.
+CALIBRATE_PRODUCERS = {"kafka": 2, "rabbitmq": 2}
+
+
+def calibrate_pairs(size: int = 1024) -> list[tuple[Workload, Workload]]:
+    """calibrate: per broker, (the Python harness's workload, the native tool's). The same topic or
+    queue, messages, durability, confirm window per producer, prefetch and consumer on both sides;
+    the Python side runs :data:`CALIBRATE_PRODUCERS` producer processes."""
+    return [(w.with_(producers=CALIBRATE_PRODUCERS[w.system]), w) for w, _ in e1_pairs(size)]
+
+
+def _settings(w: Workload) -> dict:
+    """The broker-side settings of a calibrate workload, as the JSON states them."""
+    if w.system == "kafka":
+        return {"topic": {"partitions": 1, "replication_factor": 1}, "acks": w.acks,
+                "linger.ms": w.linger_ms, "batch.size": w.batch_size, "message_bytes": w.size,
+                "consumer": w.consumer}
+    return {"queue": {"type": w.queue_type, "durable": w.durable}, "persistent": w.persistent,
+            "confirm_window_per_producer": w.confirm_window, "prefetch": w.prefetch,
+            "consumer": w.consumer, "auto_ack": w.auto_ack, "message_bytes": w.size}
+
+
+def _range(config: ConfigResult) -> list[int]:
+    s = config.summary["msgs_per_s"]
+    return [round(s["min"]), round(s["max"])]
+
+
 def calibrate(bench: Bench, progress: Progress = _noop) -> dict:
-    """Per broker: python_msgs_per_s, native_msgs_per_s and their ratio (1 KiB, D1 on both)."""
-    exp = e1_ceilings(bench, progress)
-    out: dict = {"mode": bench.mode.name, "message_bytes": 1024, "durability": "D1"}
-    for system in ("kafka", "rabbitmq"):
-        py = next(c for c in exp.configs if c.system == system and c.client == "python")
-        nat = next(c for c in exp.configs if c.system == system and c.client != "python")
+    """Per broker: python_msgs_per_s, native_msgs_per_s and their ratio (1 KiB, D1 on both), with
+    the settings both tools used and the machine's load average before and after."""
+    exp = bench.experiment("calibrate", "Python harness vs native tool, same broker and settings")
+    out: dict = {"mode": bench.mode.name, "message_bytes": 1024, "durability": "D1",
+                 "load_average_1m_before": round(os.getloadavg()[0], 2)}
+    for py_w, native_w in calibrate_pairs():
+        py, nat = bench.python(py_w, progress=progress), bench.native(native_w, progress=progress)
+        exp.configs += [py, nat]
         p, n = py.median(), nat.median()
-        out[system] = {"python_msgs_per_s": round(p), "native_msgs_per_s": round(n),
-                       "ratio": round(p / n, 3) if n else None, "native_tool": nat.client,
-                       "python_range": [round(py.summary["msgs_per_s"]["min"]),
-                                        round(py.summary["msgs_per_s"]["max"])],
-                       "native_range": [round(nat.summary["msgs_per_s"]["min"]),
-                                        round(nat.summary["msgs_per_s"]["max"])],
-                       "python_bound": py.bound, "native_bound": nat.bound,
-                       "workload": py.label}
-    out["experiment"] = exp.to_dict()
+        command = nat.runs[0]["tool"].get("command", [])
+        out[py_w.system] = {
+            "python_msgs_per_s": round(p), "native_msgs_per_s": round(n),
+            "ratio": round(p / n, 3) if n else None, "native_tool": nat.client,
+            "python_range": _range(py), "native_range": _range(nat),
+            "python_bound": py.bound, "native_bound": nat.bound, "workload": py.label,
+            "settings": _settings(native_w),
+            "python_harness": {"producer_processes": py_w.producers,
+                               "consumer_processes": int(py_w.consumer),
+                               "client": "confluent-kafka" if py_w.system == "kafka" else "pika"},
+            "native_harness": {"command": [a for a in command if not a.startswith("bootstrap")]},
+            "load_average_1m_after": round(os.getloadavg()[0], 2)}
+    out["experiment"] = exp.finish().to_dict()
     return out
 
 

@@ -138,7 +138,7 @@ def _consume_loop(consumer: Consumer, mode: str, params: dict, window: object) -
     assert isinstance(window, Window)
     latency, drain = params.get("latency", True), params.get("drain", False)
     rec = LatencyRecorder()
-    received = late = 0
+    received = late = ends = 0  # ends: end markers seen, one per producer process
     last_ns = 0
     exhausted = False
     while True:
@@ -157,7 +157,8 @@ def _consume_loop(consumer: Consumer, mode: str, params: dict, window: object) -
                 continue
             seq, intended, actual = stamp(msg.value())
             if seq == SENTINEL:
-                done = True
+                ends += 1
+                done = ends >= params["workload"]["producers"]
                 continue
             if window.measuring(now):
                 received += 1

@@ -30,6 +30,11 @@ class Mode:
     latency_rates: tuple[int, ...]  # offered loads for E4, msgs/s
     latency_duration_s: float  # measured window per E4 step
     prefill_messages: int  # messages written before a consumer-only (E5) Kafka run
+    scale_partitions: tuple[int, ...]  # Kafka partitions of the scaling curves
+    scale_queues: tuple[int, ...]  # RabbitMQ queues (or streams) of the scaling curves
+    scale_producers: tuple[int, ...]  # producer processes at every point of the scaling curves
+    scale_warmup_s: float  # warm-up of one scaling point
+    scale_duration_s: float  # measured window of one scaling point (one run per point)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -42,11 +47,13 @@ class Mode:
 QUICK = Mode("quick", warmup_s=0.2, duration_s=0.5, runs=3, drain_s=3.0, native_records=20_000,
              perftest_seconds=2, loopback_mb=128, fsync_samples=100,
              latency_rates=(500, 2000, 5000, 10_000), latency_duration_s=1.0,
-             prefill_messages=100_000)
-FULL = Mode("full", warmup_s=2.0, duration_s=8.0, runs=3, drain_s=10.0, native_records=150_000,
-            perftest_seconds=10, loopback_mb=512, fsync_samples=500,
-            latency_rates=(500, 1000, 2000, 5000, 10_000, 20_000), latency_duration_s=10.0,
-            prefill_messages=200_000)
+             prefill_messages=30_000, scale_partitions=(1, 4), scale_queues=(1, 4),
+             scale_producers=(1, 2), scale_warmup_s=0.2, scale_duration_s=0.5)
+FULL = Mode("full", warmup_s=0.5, duration_s=1.5, runs=3, drain_s=5.0, native_records=300_000,
+            perftest_seconds=5, loopback_mb=512, fsync_samples=500,
+            latency_rates=(500, 1000, 2000, 5000, 10_000, 20_000), latency_duration_s=3.0,
+            prefill_messages=100_000, scale_partitions=(1, 2, 4, 8, 16), scale_queues=(1, 2, 4, 8),
+            scale_producers=(1, 2, 4), scale_warmup_s=0.3, scale_duration_s=1.0)
 MODES = {"quick": QUICK, "full": FULL}
 
 

@@ -96,7 +96,9 @@ class _Pipelined:
     """Publisher confirms with a window of in-flight messages, on pika's SelectConnection."""
 
     def __init__(self, params: dict, sync: Sync) -> None:
-        self.w, self.queue, self.sync = params["workload"], params["queue"], sync
+        self.w, self.sync = params["workload"], sync
+        # Several queues (the scaling curves): message i goes to queues[i % len(queues)].
+        self.queues: list[str] = params.get("queues") or [params["queue"]]
         self.pad, self.props = filler(self.w["size"]), properties(self.w)
         self.limit = self.w["confirm_window"]
         self.rec = LatencyRecorder()
@@ -168,7 +170,8 @@ class _Pipelined:
             if intended > now:  # open loop, ahead of schedule: come back at the intended time
                 self._later(intended - now)
                 return
-            self.channel.basic_publish("", self.queue, HEADER.pack(self.seq, intended, now) + self.pad,
+            queue = self.queues[self.seq % len(self.queues)]
+            self.channel.basic_publish("", queue, HEADER.pack(self.seq, intended, now) + self.pad,
                                        self.props)
             self.tag += 1
             self.outstanding[self.tag] = (intended, now)
@@ -181,7 +184,7 @@ class _Pipelined:
         if self.finishing and not self.outstanding:
             if not self.sentinel_sent:
                 self.sentinel_sent = True
-                self.channel.basic_publish("", self.queue, HEADER.pack(SENTINEL, 0, 0) + self.pad,
+                self.channel.basic_publish("", self.queues[0], HEADER.pack(SENTINEL, 0, 0) + self.pad,
                                            self.props)
                 self.tag += 1
                 self.outstanding[self.tag] = (SENTINEL, SENTINEL)
@@ -222,7 +225,7 @@ def consume(params: dict, sync: Sync) -> dict:
     w, queue = params["workload"], params["queue"]
     latency, drain = params.get("latency", True), params.get("drain", False)
     rec = LatencyRecorder()
-    st = {"received": 0, "late": 0, "last": 0, "done": False, "window": None}
+    st = {"received": 0, "late": 0, "last": 0, "ends": 0, "done": False, "window": None}
 
     def on_message(channel: object, method: Basic.Deliver, _props: object, body: bytes) -> None:
         now = time.monotonic_ns()
@@ -232,8 +235,9 @@ def consume(params: dict, sync: Sync) -> dict:
         window = st["window"]
         if window is None:
             return
-        if seq == SENTINEL:
-            st["done"] = True
+        if seq == SENTINEL:  # one end marker per producer process
+            st["ends"] += 1
+            st["done"] = st["ends"] >= w["producers"]
             return
         if window.measuring(now):
             st["received"] += 1

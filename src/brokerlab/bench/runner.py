@@ -46,10 +46,22 @@ def _strip(d: dict | None) -> dict | None:
     return None if d is None else {k: v for k, v in d.items() if k != "latency"}
 
 
+def _combine(producers: list[dict]) -> tuple[dict | None, LatencyRecorder]:
+    """The producers' results as one (counts and rates summed) and their merged ack latency."""
+    ack = LatencyRecorder()
+    for result in producers:
+        ack.merge(LatencyRecorder.decode(result["latency"]))
+    if len(producers) <= 1:
+        return (producers[0] if producers else None), ack
+    summed = {k: sum(r[k] for r in producers) for k in ("sent", "acked", "errors", "msgs_per_s")}
+    return {**producers[0], **summed, "elapsed_s": max(r["elapsed_s"] for r in producers),
+            "processes": len(producers)}, ack
+
+
 def _record(index: int, group: procs.GroupResult, w: Workload, consumer_only: bool) -> dict:
-    prod, cons = group.results.get("producer"), group.results.get("consumer")
+    cons = group.results.get("consumer")
+    prod, ack = _combine([r for name, r in group.results.items() if name.startswith("producer")])
     e2e = LatencyRecorder.decode(cons["latency"]) if cons else LatencyRecorder()
-    ack = LatencyRecorder.decode(prod["latency"]) if prod else LatencyRecorder()
     main = cons if consumer_only else prod
     assert main is not None
     rate = main["msgs_per_s"]
@@ -138,7 +150,7 @@ def _roles(w: Workload, ep: Endpoints, name: str, base: dict, consumer_only: boo
                                     {**base, "from_end": not consumer_only,
                                      "stop_at_eof": consumer_only}))
         if not consumer_only:
-            roles.append(procs.Role("producer", kafka_load.produce, base))
+            roles += _producers(w, kafka_load.produce, base)
         return roles
     if consumer_only:
         depth = topology.queue_depth(ep, name)
@@ -151,8 +163,14 @@ def _roles(w: Workload, ep: Endpoints, name: str, base: dict, consumer_only: boo
         roles.append(procs.Role("consumer", rabbit_load.consume,
                                 {**base, "stop_when_empty": consumer_only, "purge": purge}))
     if not consumer_only:
-        roles.append(procs.Role("producer", rabbit_load.publish, base))
+        roles += _producers(w, rabbit_load.publish, base)
     return roles
+
+
+def _producers(w: Workload, fn: Callable[[dict, procs.Sync], dict], base: dict) -> list[procs.Role]:
+    """``w.producers`` producer processes: "producer", "producer-2", …"""
+    return [procs.Role("producer" if i == 0 else f"producer-{i + 1}", fn, base)
+            for i in range(w.producers)]
 
 
 def run_native(w: Workload, mode: Mode, ep: Endpoints, *, runs: int | None = None,

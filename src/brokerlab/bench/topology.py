@@ -11,6 +11,7 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.error import KafkaError
 
+from brokerlab.bench.payload import HEADER, SENTINEL
 from brokerlab.bench.rabbit_load import connection_parameters
 from brokerlab.bench.workload import Workload
 from brokerlab.brokers import cleanup
@@ -18,6 +19,7 @@ from brokerlab.brokers.management import Management
 from brokerlab.errors import BrokerlabError
 from brokerlab.observe import topics
 from brokerlab.settings import Endpoints, ns
+from brokerlab.waiting import wait_for
 
 FIX = "Check the brokers: `brokerlab status` (start them: `brokerlab up`)."
 
@@ -49,16 +51,19 @@ def topic_config(w: Workload) -> dict[str, str]:
     return {"flush.messages": str(w.flush_messages)} if w.flush_messages else {}
 
 
-def create_topic(ep: Endpoints, name: str, config: dict[str, str] | None = None) -> None:
-    """One partition, replication 1 (the same topology as one queue); waits until it has a leader."""
+def create_topic(ep: Endpoints, name: str, config: dict[str, str] | None = None,
+                 partitions: int = 1, replication: int = 1) -> None:
+    """One partition, replication 1 by default (the same topology as one queue); waits until
+    every partition has a leader."""
     admin = AdminClient(ep.kafka_config(**{"socket.timeout.ms": 5000, "log_level": 0}))
-    futures = admin.create_topics([NewTopic(name, 1, config=config or {})], operation_timeout=10)
+    topic = NewTopic(name, partitions, replication, config=config or {})
+    futures = admin.create_topics([topic], operation_timeout=10)
     try:
         futures[name].result(timeout=15)
     except KafkaException as exc:
         if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
             raise BrokerlabError(f"Could not create topic {name}: {exc}", FIX) from exc
-    topics.wait_until_led(admin, name, 1)
+    topics.wait_until_led(admin, name, partitions)
 
 
 def discard_kafka(ep: Endpoints, topics: Sequence[str] = (), groups: Sequence[str] = ()) -> None:
@@ -74,8 +79,33 @@ def queue_arguments(w: Workload) -> dict[str, str]:
 
 def declare_queue(ep: Endpoints, name: str, w: Workload) -> None:
     """A queue of the workload's type and durability."""
+    declare_queues(ep, [name], w)
+
+
+def declare_queues(ep: Endpoints, names: Sequence[str], w: Workload, ready_check: bool = False) -> None:
+    """Queues of the workload's type and durability, over one connection. ``ready_check``: then
+    publish one end marker to each and wait for its confirm, so that a run starts on queues that
+    already accept writes (a new stream or quorum queue starts its log first). Only for runs with
+    no consumer: the marker stays in the queue."""
     with pika.BlockingConnection(connection_parameters(ep.rabbitmq_url)) as conn:
-        conn.channel().queue_declare(name, durable=w.durable, arguments=queue_arguments(w))
+        channel = conn.channel()
+        for name in names:
+            channel.queue_declare(name, durable=w.durable, arguments=queue_arguments(w))
+        if ready_check:
+            channel.confirm_delivery()  # from now on basic_publish returns once confirmed
+            for name in names:
+                channel.basic_publish("", name, HEADER.pack(SENTINEL, 0, 0))
+
+
+def wait_until_publishers_unblocked(ep: Endpoints, timeout: float = 30.0) -> None:
+    """Wait until no RabbitMQ node has its memory or disk alarm raised (an alarm blocks every
+    publisher: a run started then would measure the alarm, not the broker)."""
+    api = Management.of(ep)
+    wait_for(lambda: not any(n.get("mem_alarm") or n.get("disk_free_alarm") for n in api.get("/api/nodes")),
+             timeout, 0.5, problem=f"RabbitMQ kept a memory or disk alarm raised for {timeout:.0f} s, "
+             "so every publisher is blocked.",
+             fix="Delete queues you no longer need (`brokerlab reset`), or restart the brokers: "
+                 "`brokerlab down && brokerlab up`.")
 
 
 def purge_queue(ep: Endpoints, name: str) -> None:

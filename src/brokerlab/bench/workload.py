@@ -39,6 +39,7 @@ class Workload:
     size: int = 1024  # bytes per message
     rate: int | None = None  # None: closed loop (as fast as possible); else open loop, msgs/s
     consumer: bool = True  # run a consumer process beside the producer
+    producers: int = 1  # producer processes, each with its own connection (and confirm window)
     # Kafka
     acks: str = "all"
     linger_ms: int = 5
@@ -76,6 +77,8 @@ class Workload:
             extra = f"{self.queue_type} {self.publish_mode}"
             if self.publish_mode == "pipelined":
                 extra += f" window={self.confirm_window}"
+        if self.producers > 1:
+            extra += f" ×{self.producers} producers"
         return f"{self.system} {self.durability} {extra} {self.size}B {mode}"
 
     def validate(self) -> Workload:
@@ -89,6 +92,8 @@ class Workload:
             problems.append(f"message size must be 24 B (the timestamp header) to 1 MiB, got {self.size}")
         if self.rate is not None and not 1 <= self.rate <= 1_000_000:
             problems.append(f"rate must be 1 to 1,000,000 msgs/s (or None for closed loop), got {self.rate}")
+        if not 1 <= self.producers <= 16:
+            problems.append(f"producers must be 1 to 16 processes, got {self.producers}")
         if self.acks not in ACKS:
             problems.append(f"acks must be one of {ACKS}, got {self.acks!r}")
         if not 0 <= self.linger_ms <= 1000:
