@@ -35,7 +35,8 @@ def test_first_and_last_cells_follow_the_template(path):
 
 # The notebooks that need the 3+3 cluster (about 2 GB more memory); every other one runs on the single
 # pair of brokers, so it fits Binder's 2 GB.
-CLUSTER_NOTEBOOKS = {"03_acks_and_replication.ipynb", "06_quorum_queues_node_failure.ipynb", "08_scale_out.ipynb"}
+CLUSTER_NOTEBOOKS = {"03_acks_and_replication.ipynb", "06_quorum_queues_node_failure.ipynb",
+                     "08_scale_out.ipynb"}
 
 
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name not in CLUSTER_NOTEBOOKS],
