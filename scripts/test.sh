@@ -8,8 +8,8 @@
 #   lessons  the lessons and every other test, on a second single pair (own data dir, ports +
 #            LANE_OFFSET)
 #   binder   the Binder launch as a new non-root user (its own brokers; needs root)
-#   bench    the benchmark lessons, on the single pair of the labs or lessons lane, whichever
-#            finishes first, so no other notebook uses those brokers while they measure
+#   bench    the benchmark lessons, on a third single pair (ports + BENCH_OFFSET), so no other
+#            notebook uses the brokers they measure
 # Most of a lane's time is spent waiting on brokers (elections, timeouts, retention), so lanes
 # overlap well even on two cores. Each lane's output is in test-artifacts/lane-<name>.log and
 # printed at the end; its junit XML (every test's and cell's time) is test-artifacts/junit-<name>.xml.
@@ -31,9 +31,11 @@ PYTEST=(.venv/bin/pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=30
         --durations=10)
 
 BASE="${BROKERLAB_DATA_DIR:-$PWD/.brokerlab}"
-LANE_DATA="$BASE/lanes/lessons"
-LANE_OFFSET=1600  # clear of the tests' own deployments (offsets 1000, 1200, 1300)
+LANE_DATA="$BASE/lanes/lessons" BENCH_DATA="$BASE/lanes/bench"
+# Clear of the tests' own deployments (offsets 1000 and 1300, and 1200 + the lane's offset).
+LANE_OFFSET=1600 BENCH_OFFSET=1700
 lane_bl() { BROKERLAB_DATA_DIR="$LANE_DATA" BROKERLAB_PORT_OFFSET=$LANE_OFFSET $BL "$@"; }
+bench_bl() { BROKERLAB_DATA_DIR="$BENCH_DATA" BROKERLAB_PORT_OFFSET=$BENCH_OFFSET $BL "$@"; }
 
 serial=0
 [ -n "${TEST_TARGETS:-}${TEST_MARKERS:-}${TEST_ROUNDS:-}" ] && serial=1
@@ -62,10 +64,12 @@ cleanup() {
   if [ "$cluster_was_up" = 0 ]; then $BL cluster down >/dev/null || left=1; fi
   if [ "$started" = 1 ]; then $BL down || left=1; fi
   if [ "$serial" = 0 ]; then
-    lane_bl down --purge >/dev/null || left=1
     local lane_left
-    lane_left=$(lane_bl ps)
-    [ -z "$lane_left" ] || { echo "$lane_left" >&2; left=1; }
+    for lane in lane_bl bench_bl; do
+      $lane down --purge >/dev/null || left=1
+      lane_left=$($lane ps)
+      [ -z "$lane_left" ] || { echo "$lane_left" >&2; left=1; }
+    done
   fi
   # The suite's last assertion: no broker process of this checkout outlives it (down fails when
   # one survives; this also sees a process tagged with the data dir that no deployment knows).
@@ -93,14 +97,17 @@ if [ "$serial" = 1 ]; then
 fi
 
 # --- lanes ------------------------------------------------------------------------------------
-mkdir -p "$LANE_DATA"
-ln -sfn "$BASE/cache" "$LANE_DATA/cache"  # the jars resolved by setup: no second download
+for dir in "$LANE_DATA" "$BENCH_DATA"; do
+  mkdir -p "$dir"
+  ln -sfn "$BASE/cache" "$dir/cache"  # the jars resolved by setup: no second download
+done
 t0=$(date +%s)
 # Each lane first starts the brokers it uses (`up` also replaces any broker of a previous run
 # that lost its record), so the cluster and both pairs start at the same time.
 start_cluster() { if [ "$cluster_was_up" = 0 ] && [ "$want_cluster" = 1 ]; then $BL cluster up; fi; }
 start_pair() { if [ "$started" = 1 ]; then $BL up; fi; }
 start_lane_pair() { lane_bl up; }
+start_bench_pair() { bench_bl up; }
 nothing_to_start() { :; }
 
 set -m  # every background job below runs in a process group of its own: cleanup stops a whole lane
@@ -134,28 +141,21 @@ done_lanes() {  # the lanes that have finished, in the order given (a lane whose
   return 0
 }
 
-lessons_env=(BROKERLAB_DATA_DIR="$LANE_DATA" BROKERLAB_PORT_OFFSET=$LANE_OFFSET)
 run_lane cluster start_cluster -- tests notebooks labs "$@"
 run_lane labs start_pair -- tests labs "$@"
-run_lane lessons start_lane_pair "${lessons_env[@]}" -- tests notebooks "$@"
+run_lane lessons start_lane_pair BROKERLAB_DATA_DIR="$LANE_DATA" BROKERLAB_PORT_OFFSET=$LANE_OFFSET \
+  -- tests notebooks "$@"
+run_lane bench start_bench_pair BROKERLAB_DATA_DIR="$BENCH_DATA" BROKERLAB_PORT_OFFSET=$BENCH_OFFSET \
+  -- tests notebooks "$@"
 run_lane binder nothing_to_start -- tests/binder "$@"
-# The benchmark lessons measure: they run on whichever single pair is free first, alone on it.
 reported=""
-bench=""
-while [ -z "$bench" ] || [ "$(done_lanes cluster labs lessons binder bench | wc -l)" -lt 5 ]; do
+while [ "$(done_lanes cluster labs lessons binder bench | wc -l)" -lt 5 ]; do
   sleep 2
   for name in $(done_lanes cluster labs lessons binder bench); do
     case " $reported " in *" $name "*) continue;; esac
     reported="$reported $name"
     tail -n 1 "test-artifacts/lane-$name.log"
   done
-  if [ -z "$bench" ]; then
-    case "$(done_lanes labs lessons | head -n 1)" in
-      labs) bench=labs; run_lane bench nothing_to_start -- tests notebooks "$@";;
-      lessons) bench=lessons; run_lane bench nothing_to_start "${lessons_env[@]}" -- tests notebooks "$@";;
-    esac
-    [ -z "$bench" ] || echo "[test] lane bench: started on the $bench lane's brokers"
-  fi
 done
 
 rc=0

@@ -59,7 +59,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--lane", choices=LANES, default=None,
                      help="run one lane of `make test` (scripts/test.sh runs them side by side): cluster "
                           "(what uses the 3+3 cluster), labs (the other labs and their checkers' tests), "
-                          "lessons (the lessons and every other test), bench (the benchmark lessons), "
+                          "lessons (the lessons and every other test), bench (the benchmark lessons and "
+                          "the benchmarks' tests), "
                           "binder (the Binder launch)")
 
 
@@ -77,6 +78,8 @@ def lane_of(item: pytest.Item) -> str:
         return "bench" if "brokerlab.bench" in source else "lessons"
     if item.get_closest_marker("cluster") or "lab" in getattr(item, "fixturenames", ()):
         return "cluster"
+    if path.name.startswith("test_bench_"):
+        return "bench"
     return "labs" if path.name.startswith("test_exercise_lab_") else "lessons"
 
 
