@@ -11,7 +11,9 @@ import pytest
 from brokerlab import settings
 from brokerlab.brokers import kafka_tools, processes, rabbitctl
 
-pytestmark = [pytest.mark.integration, pytest.mark.cluster]
+# A lifecycle proof of the launcher (like its fault tests, in make test-slow): lab 08, in make test,
+# checks that status lists the fourth nodes while they run.
+pytestmark = [pytest.mark.integration, pytest.mark.cluster, pytest.mark.slow]
 
 
 def cli(lab, *args: str) -> subprocess.CompletedProcess:
