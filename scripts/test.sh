@@ -120,7 +120,8 @@ run_lane() {  # run_lane NAME START [VAR=value ...] -- PYTEST ARGS: one lane in 
   (
     start=$(date +%s) rc=0
     $start_brokers || rc=$?
-    [ "$rc" != 0 ] || env ${envs[@]+"${envs[@]}"} "${PYTEST[@]}" "$@" --lane "$name" \
+    # The slow and repeated proofs run in make test-slow, make soak and make test-full-bench.
+    [ "$rc" != 0 ] || env ${envs[@]+"${envs[@]}"} "${PYTEST[@]}" "$@" -m "not slow" --lane "$name" \
       --junitxml="test-artifacts/junit-$name.xml" || rc=$?
     echo "[test] lane $name: exit $rc after $(( $(date +%s) - start )) s"
     echo "$rc" > "test-artifacts/lane-$name.rc"
