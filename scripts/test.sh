@@ -51,9 +51,10 @@ lanes_pgids=()
 cleanup() {
   local rc=$? left=0 pgid alive
   trap - EXIT INT TERM
-  # An interrupted run: SIGINT to each lane still running, so pytest runs its fixtures' teardown
-  # (the Binder user's brokers, tmp deployments), then SIGKILL to what is left after 60 s.
-  for pgid in ${lanes_pgids[@]+"${lanes_pgids[@]}"}; do kill -INT -- "-$pgid" 2>/dev/null || true; done
+  # An interrupted run: SIGTERM to each lane still running (pytest then runs its fixtures' teardown:
+  # the Binder user's brokers, tmp deployments; `brokerlab up` stops what it started), then SIGKILL
+  # to what is left after 60 s. Not SIGINT: a job started in the background ignores it.
+  for pgid in ${lanes_pgids[@]+"${lanes_pgids[@]}"}; do kill -TERM -- "-$pgid" 2>/dev/null || true; done
   for _ in $(seq 60); do
     alive=0
     for pgid in ${lanes_pgids[@]+"${lanes_pgids[@]}"}; do kill -0 -- "-$pgid" 2>/dev/null && alive=1; done
