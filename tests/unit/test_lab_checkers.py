@@ -75,6 +75,8 @@ def test_lab02_scenarios_change_between_attempts_and_always_need_the_end_somewhe
         assert len(s.no_record_that_late()) >= 1, seed
         assert all(o > 0 for o in expected.values()), seed  # a time in seconds (offset 0) is always wrong
         assert all(s.initial[p] != o for p, o in expected.items()), seed
+        # Never at the very beginning: "left where it was" and "rewound to offset 0" must differ.
+        assert all(o > 0 for o in s.initial), seed
         assert all(list(ts) == sorted(ts) for ts in s.stamps), seed
     assert len(answers) > 150
 

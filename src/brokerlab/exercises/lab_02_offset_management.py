@@ -77,8 +77,9 @@ class Scenario:
                 ts[-1] = target + rng.randint(0, 2000)
             stamps.append(tuple(ts))
         answer = _answer(stamps, target)
-        # Where the group stands before the rewind: anywhere but the answer.
-        initial = tuple(rng.choice([o for o in range(len(ts) + 1) if o != answer[p]])
+        # Where the group stands before the rewind: anywhere but the answer, and never at offset 0,
+        # so a group left where it was and a group rewound to the very beginning differ.
+        initial = tuple(rng.choice([o for o in range(1, len(ts) + 1) if o != answer[p]])
                         for p, ts in enumerate(stamps))
         base = now_ms - rng.randint(3_600_000, 7_200_000)  # an hour or two ago
         return cls(seed, base, tuple(stamps), initial, target)
