@@ -15,6 +15,7 @@ import psutil
 import pytest
 
 from brokerlab.settings import Endpoints, endpoints
+from tests.memory_peaks import binder_ready
 
 ENV_KEYS = ("KAFKA_BOOTSTRAP_SERVERS", "RABBITMQ_URL", "RABBITMQ_MANAGEMENT_URL")
 
@@ -107,9 +108,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     lane = config.getoption("lane")
     if lane:
         keep = [item for item in items if lane_of(item) == lane]
-        notebooks_run = any(Path(str(item.fspath)).suffix == ".ipynb" for item in keep)
-        keep += [item for item in items if Path(str(item.fspath)).name in LAST and notebooks_run
-                 and item not in keep]
+        notebooks = {Path(str(item.fspath)) for item in keep if Path(str(item.fspath)).suffix == ".ipynb"}
+        wanted = {LAST[0]} if notebooks else set()  # the progress check, after any notebook
+        if any(binder_ready(path) for path in notebooks):
+            wanted.add(LAST[1])  # the memory budget, after a Binder-ready one
+        keep += [item for item in items if Path(str(item.fspath)).name in wanted and item not in keep]
         config.hook.pytest_deselected(items=[item for item in items if item not in keep])
         items[:] = [item for item in items if item in keep]
     elif "binder" not in (config.getoption("markexpr") or ""):
