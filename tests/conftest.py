@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from brokerlab.settings import Endpoints, endpoints
-from tests.memory_peaks import binder_ready
+from tests.memory_peaks import binder_ready, notebook_source
 
 ENV_KEYS = ("KAFKA_BOOTSTRAP_SERVERS", "RABBITMQ_URL", "RABBITMQ_MANAGEMENT_URL")
 
@@ -71,23 +71,16 @@ def lane_of(item: pytest.Item) -> str:
     if item.get_closest_marker("binder"):
         return "binder"
     if path.suffix == ".ipynb":
-        source = _source(path)
-        if "Cluster(" in source:
+        if not binder_ready(path):
             return "cluster"
         if path.parent.name == "labs":
             return "labs"
-        return "bench" if "brokerlab.bench" in source else "lessons"
+        return "bench" if "brokerlab.bench" in notebook_source(path) else "lessons"
     if item.get_closest_marker("cluster") or "lab" in getattr(item, "fixturenames", ()):
         return "cluster"
     if path.name.startswith("test_bench_"):
         return "bench"
     return "labs" if path.name.startswith("test_exercise_lab_") else "lessons"
-
-
-def _source(path: Path, _cache: dict[Path, str] = {}) -> str:  # noqa: B006 - a per-run cache
-    if path not in _cache:
-        _cache[path] = path.read_text()
-    return _cache[path]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -14,6 +14,7 @@ the README's table from the saved files.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import threading
 import time
@@ -117,6 +118,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         memory.save(Path(config.rootpath) / "test-artifacts" / f"memory{'-' + lane if lane else ''}.json")
 
 
+@functools.cache
+def notebook_source(notebook: Path) -> str:
+    """A notebook's file, read once per run."""
+    return notebook.read_text()
+
+
 def binder_ready(notebook: Path) -> bool:
     """A notebook fits Binder unless it needs the 3+3 cluster (six more brokers)."""
-    return "Cluster(" not in notebook.read_text()
+    return "Cluster(" not in notebook_source(notebook)

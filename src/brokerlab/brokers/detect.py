@@ -15,8 +15,6 @@ from brokerlab.brokers.ports import is_open
 from brokerlab.brokers.roundtrip import kafka_roundtrip, rabbitmq_roundtrip
 from brokerlab.errors import BrokerlabError
 
-FOUND = ("native", "compose", "external", "none")
-
 
 def _answers(kind: str, endpoint: str, timeout: float) -> bool:
     """A real round trip, tried only when something accepts connections on the endpoint's port."""
@@ -36,7 +34,7 @@ def _answers(kind: str, endpoint: str, timeout: float) -> bool:
 
 def detect(ep: settings.Endpoints | None = None, deployment: native.NativeDeployment | None = None,
            timeout: float = 10.0) -> str:
-    """One of FOUND: ``native`` when the course's own deployment runs, ``compose`` when the course's
+    """One of ``native`` when the course's own deployment runs, ``compose`` when the course's
     containers answer, ``external`` when other brokers answer on the endpoints (the environment's,
     else the defaults), ``none`` when nothing does. Only one of the two answering is an error that
     says which."""
@@ -48,19 +46,8 @@ def detect(ep: settings.Endpoints | None = None, deployment: native.NativeDeploy
     if not kafka_up and not rabbit_up and ep.source != "environment":
         return "none"
     if not (kafka_up and rabbit_up):
-        where = {"Kafka": kafka, "RabbitMQ": amqp.split("@")[-1]}
-        answering = [name for name, up in (("Kafka", kafka_up), ("RabbitMQ", rabbit_up)) if up]
-        silent = [name for name in where if name not in answering]
-        said = f"{answering[0]} answers at {where[answering[0]]}, but " if answering else ""
-        raise BrokerlabError(
-            f"{said}{' and '.join(f'{n} at {where[n]}' for n in silent)} "
-            f"{'does' if len(silent) == 1 else 'do'} not answer"
-            + (" (named by the environment)." if ep.source == "environment" else
-               ": half of a deployment is running (containers still starting, or one stopped?)."),
-            "Check the endpoints in KAFKA_BOOTSTRAP_SERVERS / RABBITMQ_URL, or unset them to use the "
-            "course's own brokers." if ep.source == "environment" else
-            "With Docker: `docker compose up -d --wait`, then run `make lab` again. Otherwise stop "
-            "what holds the port, and `make lab` starts both brokers itself.")
+        raise _not_answering({"Kafka": (kafka, kafka_up), "RabbitMQ": (amqp.split("@")[-1], rabbit_up)},
+                             named_by_environment=ep.source == "environment")
     if ep.source == "environment":
         return "external"
     from brokerlab.brokers import compose
@@ -68,6 +55,21 @@ def detect(ep: settings.Endpoints | None = None, deployment: native.NativeDeploy
     if compose.docker_available() and compose.ComposeBackend().is_up():
         return "compose"
     return "external"
+
+
+def _not_answering(found: dict[str, tuple[str, bool]], named_by_environment: bool) -> BrokerlabError:
+    """The error for brokers that do not both answer: which one answers, which do not, and why."""
+    silent = [f"{name} at {where}" for name, (where, up) in found.items() if not up]
+    said = "".join(f"{name} answers at {where}, but " for name, (where, up) in found.items() if up)
+    problem = f"{said}{' and '.join(silent)} {'does' if len(silent) == 1 else 'do'} not answer"
+    if named_by_environment:
+        return BrokerlabError(problem + " (named by the environment).",
+                              "Check the endpoints in KAFKA_BOOTSTRAP_SERVERS / RABBITMQ_URL, or unset "
+                              "them to use the course's own brokers.")
+    return BrokerlabError(
+        problem + ": half of a deployment is running (containers still starting, or one stopped?).",
+        "With Docker: `docker compose up -d --wait`, then run `make lab` again. Otherwise stop what "
+        "holds the port, and `make lab` starts both brokers itself.")
 
 
 def environment(found: str, ep: settings.Endpoints | None = None) -> dict[str, str]:
