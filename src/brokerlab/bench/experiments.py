@@ -25,9 +25,6 @@ from brokerlab.errors import BrokerlabError
 from brokerlab.settings import Endpoints
 
 Progress = Callable[[], None]
-LINGERS = (0, 1, 5, 20)
-WINDOWS = (1, 10, 100, 1000)
-PREFETCHES = (1, 10, 100, 1000)
 STOP_BELOW = 0.95  # E4 stops raising the rate when achieved < 95 % of the target
 
 
@@ -124,8 +121,8 @@ class Bench:
 def steps(name: str, mode: Mode) -> int:
     """How many runs an experiment makes (for progress bars)."""
     r = mode.runs
-    return {"E1": 4 * r, "E2": 6 * r, "E3": (len(LINGERS) + len(WINDOWS) + 2) * r,
-            "E5": (len(PREFETCHES) + 1 + 2 + 1) * r,
+    return {"E1": 4 * r, "E2": 6 * r, "E3": (len(mode.lingers) + len(mode.windows) + 2) * r,
+            "E5": (len(mode.prefetches) + 1 + 2 + 1) * r,
             "E4": 2 * len(mode.latency_rates) * r, "calibrate": 4 * r}[name]
 
 
@@ -234,9 +231,11 @@ def e3_batching(bench: Bench, progress: Progress = _noop, size: int = 1024) -> E
     Every point is measured afresh, back to back, so that a sweep's shape is not distorted by
     a point measured earlier under another load of the machine."""
     exp = bench.experiment("E3", "Batching and confirm windows: throughput vs ack latency")
-    points = [ladder("kafka", "D1", size=size, consumer=False, linger_ms=linger) for linger in LINGERS]
+    points = [ladder("kafka", "D1", size=size, consumer=False, linger_ms=linger)
+              for linger in bench.mode.lingers]
     points.append(ladder("kafka", "D1", size=size, consumer=False, linger_ms=0, one_at_a_time=True))
-    points += [ladder("rabbitmq", "D1", size=size, confirm_window=window) for window in WINDOWS]
+    points += [ladder("rabbitmq", "D1", size=size, confirm_window=window)
+               for window in bench.mode.windows]
     points.append(ladder("rabbitmq", "D1", size=size, publish_mode="each-confirm"))
     for w in points:
         exp.configs.append(bench.python(w, progress=progress, fresh=True))
@@ -246,7 +245,7 @@ def e3_batching(bench: Bench, progress: Progress = _noop, size: int = 1024) -> E
 def e5_consumers(bench: Bench, progress: Progress = _noop, size: int = 1024) -> Experiment:
     """Consumers alone on a filled queue/topic: prefetch sweep and auto-ack; poll() vs consume(500)."""
     exp = bench.experiment("E5", "Consumer side: prefetch, auto-ack, poll-one vs consume(500)")
-    for prefetch in PREFETCHES:
+    for prefetch in bench.mode.prefetches:
         w = ladder("rabbitmq", "D1", size=size, prefetch=prefetch)
         exp.configs.append(bench.python(w, consumer_only=True, progress=progress))
     w = ladder("rabbitmq", "D1", size=size, auto_ack=True, prefetch=0)
