@@ -147,9 +147,8 @@ run_lane cluster start_cluster -- tests notebooks labs "$@"
 run_lane labs start_pair -- tests labs "$@"
 run_lane lessons start_lane_pair BROKERLAB_DATA_DIR="$LANE_DATA" BROKERLAB_PORT_OFFSET=$LANE_OFFSET \
   -- tests notebooks "$@"
-# The benchmark lessons run first in their lane: they measure, and have 3 minutes each.
 run_lane bench start_bench_pair BROKERLAB_DATA_DIR="$BENCH_DATA" BROKERLAB_PORT_OFFSET=$BENCH_OFFSET \
-  -- notebooks tests "$@"
+  -- tests notebooks "$@"
 run_lane binder nothing_to_start -- tests/binder "$@"
 reported=""
 while [ "$(done_lanes cluster labs lessons binder bench | wc -l)" -lt 5 ]; do

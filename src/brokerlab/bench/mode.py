@@ -48,7 +48,7 @@ class Mode:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-QUICK = Mode("quick", warmup_s=0.2, duration_s=0.5, runs=3, drain_s=3.0, native_records=20_000,
+QUICK = Mode("quick", warmup_s=0.1, duration_s=0.3, runs=3, drain_s=3.0, native_records=20_000,
              perftest_seconds=2, loopback_mb=128, fsync_samples=100,
              latency_rates=(500, 2000, 5000, 10_000), latency_duration_s=1.0,
              prefill_messages=30_000, lingers=(0, 5), windows=(1, 100), prefetches=(1, 100),
