@@ -72,3 +72,14 @@ def test_quick_sweeps_are_fewer_points_of_the_full_ones():
     # The "one round trip per message" end of each RabbitMQ sweep is what E3 and E5 explain.
     assert mode.QUICK.windows[0] == mode.QUICK.prefetches[0] == 1
     assert mode.QUICK.with_(runs=5).runs == 5
+
+
+def test_consumer_only_labels_name_what_the_consumer_does():
+    """E5's table shows one row per consumer setting: the labels must tell them apart."""
+    rabbit = [ladder("rabbitmq", "D1", prefetch=p) for p in (1, 100)]
+    rabbit.append(ladder("rabbitmq", "D1", auto_ack=True, prefetch=0))
+    kafka = [ladder("kafka", "D1", consume_mode=m) for m in ("one", "batch")]
+    labels = [w.consumer_label for w in rabbit + kafka]
+    assert len(set(labels)) == len(labels), labels
+    assert "prefetch=1 " in labels[0] and "auto-ack" in labels[2]
+    assert "poll() one" in labels[3] and "consume(500)" in labels[4]

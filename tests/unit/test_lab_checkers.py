@@ -45,6 +45,15 @@ def test_lab03_acks_only_before_the_kill_do_not_pass():
     assert fb.failed and "no record produced after the kill was acknowledged" in fb.lines[0]
 
 
+def test_lab03_records_that_all_timed_out_after_the_kill_are_reported_as_failed_deliveries():
+    """A delivery timeout shorter than the election (seen in make test, seed 215119): no record
+    produced after the kill was acknowledged, and the feedback says why."""
+    fb = _judged(_run(5, 200, failed=Counter({"_MSG_TIMED_OUT": 300})))
+    assert fb.failed == 2, fb.lines
+    assert "no record produced after the kill was acknowledged" in fb.lines[0]
+    assert "300 deliveries failed" in fb.lines[1] and "_MSG_TIMED_OUT" in fb.lines[1]
+
+
 def test_lab03_a_producer_thread_that_did_not_end_does_not_pass():
     assert _judged(_run(3, 500, thread_alive=True)).failed
 

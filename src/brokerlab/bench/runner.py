@@ -98,7 +98,7 @@ def run_python(w: Workload, mode: Mode, ep: Endpoints, *, consumer_only: bool = 
     :func:`procs.run_group`). ``prefilled_topic``: for consumer-only Kafka runs, read this
     already filled topic (kept) instead of creating and filling one."""
     w.validate()
-    label = w.label + (" consumer-only" if consumer_only else "")
+    label = w.consumer_label if consumer_only else w.label
     config = ConfigResult(label=label, system=w.system, client="python",
                           workload={**w.as_dict(), "consumer_only": consumer_only})
     duration = duration_s or mode.duration_s

@@ -81,6 +81,16 @@ class Workload:
             extra += f" ×{self.producers} producers"
         return f"{self.system} {self.durability} {extra} {self.size}B {mode}"
 
+    @property
+    def consumer_label(self) -> str:
+        """The label of a consumer-only run: what the consumer does, e.g. ``rabbitmq D1 classic
+        consumer-only prefetch=100 1024B`` (the producer's settings play no part there)."""
+        if self.system == "kafka":
+            how = "consume(500)" if self.consume_mode == "batch" else "poll() one"
+            return f"kafka {self.durability} consumer-only {how} {self.size}B"
+        how = "auto-ack" if self.auto_ack else f"prefetch={self.prefetch}"
+        return f"rabbitmq {self.durability} {self.queue_type} consumer-only {how} {self.size}B"
+
     def validate(self) -> Workload:
         """Raise ValueError with a clear message when a setting is impossible; return self."""
         problems = []

@@ -316,6 +316,18 @@ def judge_run(fb: Feedback, run: LiveRun) -> None:
                  f"no record produced after the kill was acknowledged ({len(run.acked)} acknowledged in "
                  "all)")
               + ". A reliable producer keeps getting records stored through the election.")
+    # Failed deliveries are reported whether or not the run did work: a delivery timeout shorter
+    # than the election can expire every record produced after the kill, and that is the reason.
+    failed = sum(run.failed.values()) + run.unflushed
+    if worked or failed:
+        fb.expect(failed == 0,
+                  "Live: no delivery failed: the producer rode out the election.",
+                  f"Live: {failed} deliveries failed ({dict(run.failed)}"
+                  + (f", {run.unflushed} never delivered" if run.unflushed else "")
+                  + "). Your producer gave up while the cluster elected a new leader; those records are "
+                    "not lost silently, but your application has to handle every failure. Let the "
+                    "producer retry for long enough (retries on, delivery.timeout.ms well above the "
+                    "election time).")
     if not worked:
         return
     lost = run.lost_acked
@@ -323,14 +335,6 @@ def judge_run(fb: Feedback, run: LiveRun) -> None:
               f"Live: {summary}; all {len(run.acked)} acknowledged records are in the partition.",
               f"Live: {summary}; {len(lost)} ACKNOWLEDGED records are not in the partition (e.g. ids "
               f"{lost[:5]}): the producer was told 'stored', and they are gone.")
-    failed = sum(run.failed.values()) + run.unflushed
-    fb.expect(failed == 0,
-              "Live: no delivery failed: the producer rode out the election.",
-              f"Live: {failed} deliveries failed ({dict(run.failed)}"
-              + (f", {run.unflushed} never delivered" if run.unflushed else "")
-              + "). Your producer gave up while the cluster elected a new leader; those records are not "
-                "lost silently, but your application has to handle every failure. Let the producer "
-                "retry for long enough (retries on, delivery.timeout.ms well above the election time).")
     dup = run.duplicated
     fb.expect(not dup,
               "Live: no record is stored twice.",
