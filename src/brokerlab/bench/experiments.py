@@ -121,8 +121,8 @@ class Bench:
 def steps(name: str, mode: Mode) -> int:
     """How many runs an experiment makes (for progress bars)."""
     r = mode.runs
-    return {"E1": 4 * r, "E2": 6 * r, "E3": (len(mode.lingers) + len(mode.windows) + 2) * r,
-            "E5": (len(mode.prefetches) + 1 + 2 + 1) * r,
+    return {"E1": 4 * r, "E2": 6 * r, "E3": len(e3_workloads(mode)) * r,
+            "E5": (len(e5_workloads(mode)) + 1) * r,  # + Kafka's ConsumerPerformance
             "E4": 2 * len(mode.latency_rates) * r, "calibrate": 4 * r}[name]
 
 
@@ -231,31 +231,36 @@ def e3_batching(bench: Bench, progress: Progress = _noop, size: int = 1024) -> E
     Every point is measured afresh, back to back, so that a sweep's shape is not distorted by
     a point measured earlier under another load of the machine."""
     exp = bench.experiment("E3", "Batching and confirm windows: throughput vs ack latency")
-    points = [ladder("kafka", "D1", size=size, consumer=False, linger_ms=linger)
-              for linger in bench.mode.lingers]
-    points.append(ladder("kafka", "D1", size=size, consumer=False, linger_ms=0, one_at_a_time=True))
-    points += [ladder("rabbitmq", "D1", size=size, confirm_window=window)
-               for window in bench.mode.windows]
-    points.append(ladder("rabbitmq", "D1", size=size, publish_mode="each-confirm"))
-    for w in points:
+    for w in e3_workloads(bench.mode, size):
         exp.configs.append(bench.python(w, progress=progress, fresh=True))
     return exp.finish()
+
+
+def e3_workloads(mode: Mode, size: int = 1024) -> list[Workload]:
+    """E3's points: the mode's linger.ms and confirm windows at D1, and one-at-a-time on each side."""
+    points = [ladder("kafka", "D1", size=size, consumer=False, linger_ms=linger) for linger in mode.lingers]
+    points.append(ladder("kafka", "D1", size=size, consumer=False, linger_ms=0, one_at_a_time=True))
+    points += [ladder("rabbitmq", "D1", size=size, confirm_window=window) for window in mode.windows]
+    points.append(ladder("rabbitmq", "D1", size=size, publish_mode="each-confirm"))
+    return points
 
 
 def e5_consumers(bench: Bench, progress: Progress = _noop, size: int = 1024) -> Experiment:
     """Consumers alone on a filled queue/topic: prefetch sweep and auto-ack; poll() vs consume(500)."""
     exp = bench.experiment("E5", "Consumer side: prefetch, auto-ack, poll-one vs consume(500)")
-    for prefetch in bench.mode.prefetches:
-        w = ladder("rabbitmq", "D1", size=size, prefetch=prefetch)
-        exp.configs.append(bench.python(w, consumer_only=True, progress=progress))
-    w = ladder("rabbitmq", "D1", size=size, auto_ack=True, prefetch=0)
-    exp.configs.append(bench.python(w, consumer_only=True, progress=progress))
-    for consume_mode in ("one", "batch"):
-        w = ladder("kafka", "D1", size=size, consume_mode=consume_mode)
+    for w in e5_workloads(bench.mode, size):
         exp.configs.append(bench.python(w, consumer_only=True, progress=progress))
     exp.configs.append(runner.native_consumer(bench.ep, bench.mode, bench.prefilled_topic(size),
                                               bench.mode.prefill_messages, size, progress=progress))
     return exp.finish()
+
+
+def e5_workloads(mode: Mode, size: int = 1024) -> list[Workload]:
+    """E5's Python consumers: RabbitMQ at the mode's prefetch counts and with auto-ack, Kafka
+    ``poll()`` one at a time and ``consume(500)``."""
+    points = [ladder("rabbitmq", "D1", size=size, prefetch=prefetch) for prefetch in mode.prefetches]
+    points.append(ladder("rabbitmq", "D1", size=size, auto_ack=True, prefetch=0))
+    return points + [ladder("kafka", "D1", size=size, consume_mode=m) for m in ("one", "batch")]
 
 
 def latency_workload(system: str, rate: int, size: int = 1024, **overrides: object) -> Workload:

@@ -20,9 +20,10 @@ from brokerlab.settings import Endpoints
 Progress = Callable[[], None]
 KEYS = ("msgs_per_s", "MiB_per_s", "consumer_msgs_per_s", "e2e_p50_ms", "e2e_p99_ms",
         "e2e_p999_ms", "e2e_naive_p99_ms", "ack_p50_ms", "ack_p99_ms")
-# At most this many messages wait in a RabbitMQ queue for a consumer-only run: 100 MiB of 1-KiB
-# messages stays well under the course broker's 384 MiB memory watermark. A consumer that empties
-# the queue early is measured up to its last message.
+# At most this many messages wait in a RabbitMQ queue for a consumer-only run. A consumer that
+# empties the queue early is measured up to its last message. Filling is not free: 31,000 1-KiB
+# messages raised the course broker's RSS from about 160 to 380-500 MiB (memory outside Erlang's
+# allocators), past its 384 MiB watermark, and the next fill waited until the alarm cleared.
 RABBIT_PREFILL_CAP = 100_000
 NATIVE_KEYS = ("msgs_per_s", "MiB_per_s", "consumer_msgs_per_s", "p50_ms", "p99_ms")
 
