@@ -12,7 +12,7 @@ import requests
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import brokerlab
-from brokerlab.observe import diagrams
+from brokerlab.observe import diagrams, topics
 
 pytestmark = pytest.mark.integration
 
@@ -40,6 +40,9 @@ def topic(admin: AdminClient, suffix: str) -> Iterator[str]:
     name = brokerlab.ns(f"test-diagrams-{suffix}")
     admin.create_topics([NewTopic(name, num_partitions=3)], operation_timeout=10)[name].result(timeout=20)
     try:
+        # The creation is acknowledged once the controller committed it; the broker that answers a
+        # metadata request may list the topic a moment later (a fresh-clone run read it too early).
+        topics.wait_until_led(admin, name, 3)
         yield name
     finally:
         admin.delete_topics([name], operation_timeout=10)[name].result(timeout=20)
